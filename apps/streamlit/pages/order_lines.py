@@ -1,0 +1,61 @@
+"""订单明细: order lines and rejected input rows from the published snapshot."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from apps.streamlit.charts import amount_by_sku
+from apps.streamlit.data import query
+
+st.title("订单明细 Order lines")
+
+totals = query(
+    """
+    select count(*) as lines,
+           count(distinct order_key) as orders,
+           coalesce(sum(line_amount), 0) as amount,
+           coalesce(sum(case when is_gift then 1 else 0 end), 0) as gift_lines
+    from fct_order_lines
+    """
+).iloc[0]
+rejected = int(query("select count(*) as n from audit_rejected_rows").iloc[0]["n"])
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("订单数 Orders", f"{int(totals['orders']):,}")
+c2.metric("明细行 Lines", f"{int(totals['lines']):,}")
+c3.metric("金额 Amount (元)", f"{float(totals['amount']):,.2f}")
+c4.metric("拒收行 Rejected rows", f"{rejected:,}")
+
+platforms = query("select distinct platform from fct_order_lines order by platform")["platform"].tolist()
+chosen = st.multiselect("平台 Platform", platforms, default=platforms)
+lines = query(
+    """
+    select order_key, order_no, sku, product_name, quantity, line_amount, is_gift
+    from fct_order_lines
+    where list_contains(?, platform)
+    order by order_key, sku
+    limit 5000
+    """,
+    (chosen,),
+)
+if len(lines):
+    st.plotly_chart(amount_by_sku(lines), width="stretch")
+st.dataframe(
+    lines.rename(
+        columns={
+            "order_key": "订单键", "order_no": "订单号", "sku": "商家编码", "product_name": "商品",
+            "quantity": "数量", "line_amount": "金额", "is_gift": "赠品",
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)  # fmt: skip
+
+with st.expander(f"拒收行 Rejected input rows ({rejected})"):
+    st.dataframe(
+        query(
+            "select source_file, row_number, source, reason from audit_rejected_rows order by source_file, row_number"
+        ),
+        hide_index=True,
+        width="stretch",
+    )

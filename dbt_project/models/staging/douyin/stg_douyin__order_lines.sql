@@ -1,0 +1,65 @@
+-- 抖店 order lines, current state: for each order the lines of its latest export
+-- (latest wins, by export time then load time), each 子订单 once.
+with
+
+source as (
+
+    select * from {{ source('raw', 'orders_douyin') }}
+
+),
+
+ranked_files as (
+
+    select
+        *,
+        dense_rank() over (
+            partition by order_no
+            order by _export_time desc, _loaded_at desc, _file_sha256 desc
+        ) as file_rank
+    from source
+
+),
+
+latest as (
+
+    select
+        *,
+        row_number() over (
+            partition by order_no, sub_order_no
+            order by _row_number
+        ) as line_rank
+    from ranked_files
+    where file_rank = 1
+
+),
+
+final as (
+
+    select
+        'douyin' as platform,
+        order_no,
+        {{ dbt.concat(["'douyin:'", "order_no"]) }} as order_key,
+        sub_order_no as line_no,
+        sku,
+        product_title,
+        product_id,
+        quantity,
+        line_amount,
+        order_amount,
+        created_at,
+        paid_at,
+        status,
+        status_raw,
+        room_id,
+        video_id,
+        tracking_nos,
+        shipped_at,
+        _source_file,
+        _row_number,
+        _export_time
+    from latest
+    where line_rank = 1
+
+)
+
+select * from final

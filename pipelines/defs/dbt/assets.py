@@ -1,0 +1,38 @@
+"""Every dbt model as an asset (dbt tests become asset checks); one dbt invocation per run."""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from ..project import dbt_project
+from ..resources import WAREHOUSE_POOL, OrderlensConfig
+
+
+class OrderlensTranslator(DagsterDbtTranslator):
+    """Models keyed by schema (`marts/fct_orders`), grouped by their folder (staging, marts)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            schema = dbt_resource_props["config"].get("schema") or "main"
+            return dg.AssetKey([schema, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "model":
+            return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "marts"
+        return super().get_group_name(dbt_resource_props)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=OrderlensTranslator(),
+    pool=WAREHOUSE_POOL,
+)
+def orderlens_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, orderlens: OrderlensConfig):
+    settings = orderlens.settings()
+    dbt_vars = json.dumps({"as_of": settings.as_of_text})
+    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()

@@ -1,0 +1,31 @@
+"""Publish the marts for the readers once the dbt build (and its tests) succeeded."""
+
+import dagster as dg
+
+from pipelines.publish import publish
+
+from ..dbt.assets import orderlens_dbt_models
+from ..resources import WAREHOUSE_POOL, OrderlensConfig
+
+MART_KEYS = [key for key in orderlens_dbt_models.keys if key.path[0] == "marts"]
+
+
+@dg.asset(
+    key=["published", "marts_snapshot"],
+    deps=MART_KEYS,
+    group_name="publish",
+    description="Versioned Parquet snapshot of every mart, swapped in atomically for dashboards and exports.",
+    pool=WAREHOUSE_POOL,
+    kinds={"parquet"},
+    owners=["team:data-engineering"],
+)
+def marts_snapshot(orderlens: OrderlensConfig) -> dg.MaterializeResult:
+    settings = orderlens.settings()
+    result = publish(settings.warehouse_path, settings.published_dir, settings.as_of_text)
+    return dg.MaterializeResult(
+        metadata={
+            "version": result.version,
+            "path": dg.MetadataValue.path(str(result.path)),
+            "tables": dg.MetadataValue.json(result.tables),
+        }
+    )

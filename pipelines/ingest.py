@@ -1,0 +1,223 @@
+"""Load landing files into the warehouse's `raw` schema, exactly once per file.
+
+Pure parsing lives in pipelines/sources; this module only moves rows into DuckDB:
+- a manifest (`raw._manifest`) keyed by the file's SHA-256, so a file seen before
+  (even under another name) is not loaded again;
+- every parsed row goes to `raw.<source>` with lineage columns
+  `_source_file, _row_number, _file_sha256, _export_time, _loaded_at`;
+- every rejected row (and every unreadable file, as row 0) goes to
+  `raw.rejected_rows` with a reason a person can act on;
+- one transaction per file: a file is either wholly recorded or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .sources.common import FileFormatError, export_time_of, sha256_file
+from .sources.registry import Source
+
+LINEAGE_COLUMNS = {
+    "_source_file": "VARCHAR",
+    "_row_number": "INTEGER",
+    "_file_sha256": "VARCHAR",
+    "_export_time": "TIMESTAMP",
+    "_loaded_at": "TIMESTAMP",
+}
+
+MANIFEST_DDL = """
+create table if not exists raw._manifest (
+    file_sha256 varchar primary key,
+    source varchar not null,
+    source_file varchar not null,
+    export_time timestamp,
+    rows_read integer not null,
+    rows_loaded integer not null,
+    rows_rejected integer not null,
+    status varchar not null,           -- loaded | failed
+    error varchar,
+    loaded_at timestamp not null
+)
+"""
+
+REJECTED_DDL = """
+create table if not exists raw.rejected_rows (
+    source varchar not null,
+    source_file varchar not null,
+    row_number integer not null,
+    reason varchar not null,
+    raw varchar,
+    _file_sha256 varchar not null,
+    _loaded_at timestamp not null
+)
+"""
+
+
+@dataclass
+class FileReport:
+    source_file: str
+    sha256: str
+    status: str  # loaded | failed | skipped
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    source: str
+    files: list[FileReport] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "failed"]
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection, source: Source | None = None) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute(MANIFEST_DDL)
+    con.execute(REJECTED_DDL)
+    if source is not None:
+        cols = {**source.columns, **LINEAGE_COLUMNS}
+        body = ",\n    ".join(f'"{name}" {sql_type}' for name, sql_type in cols.items())
+        con.execute(f"create table if not exists raw.{source.name} (\n    {body}\n)")
+
+
+def _to_frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
+    """Rows of Python values -> a frame of text cells that DuckDB casts into the typed table."""
+    data = {
+        name: [None if (v := r.get(name)) is None else (v if isinstance(v, str) else str(v)) for r in rows]
+        for name in columns
+    }
+    return pd.DataFrame(data, dtype="object")
+
+
+def ingest_source(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    landing_dir: Path,
+    loaded_at: datetime,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> IngestReport:
+    """Load every new file of `source` under `landing_dir`. Returns what happened per file."""
+    ensure_raw_schema(con, source)
+    report = IngestReport(source.name)
+    seen = {row[0] for row in con.execute("select file_sha256 from raw._manifest").fetchall()}
+    # Oldest export first: of several copies of one file (same SHA-256) the one that names its
+    # export time is loaded, and a copy without a time in its name (dated by mtime) is skipped.
+    files = sorted(source.files(landing_dir), key=lambda p: (export_time_of(p), p.as_posix()))
+    for i, path in enumerate(files, start=1):
+        rel = path.relative_to(landing_dir).as_posix()
+        sha = sha256_file(path)
+        if sha in seen:
+            report.files.append(FileReport(rel, sha, "skipped"))
+            continue
+        seen.add(sha)
+        export_time = export_time_of(path)
+        try:
+            parsed = source.parse_file(path)
+        except (FileFormatError, UnicodeError, OSError) as exc:
+            message = f"{rel}: cannot read this file as {source.name}: {exc}"
+            log(message)
+            _record_failed_file(con, source, rel, sha, export_time, loaded_at, str(exc))
+            report.files.append(FileReport(rel, sha, "failed", error=str(exc)))
+            continue
+        _record_loaded_file(con, source, rel, sha, export_time, loaded_at, parsed)
+        fr = FileReport(rel, sha, "loaded", parsed.rows_read, len(parsed.rows), len(parsed.rejected))
+        report.files.append(fr)
+        log(f"[{i}/{len(files)}] {rel}: {fr.rows_loaded} rows loaded, {fr.rows_rejected} rejected")
+        for rej in parsed.rejected[:5]:
+            log(f"    rejected {rel} row {rej.row_number}: {rej.reason}")
+    return report
+
+
+def _record_loaded_file(con, source: Source, rel, sha, export_time, loaded_at, parsed) -> None:
+    frame = _to_frame(parsed.rows, source.columns)
+    frame["_source_file"] = rel
+    frame["_row_number"] = [r.get("_row_number") for r in parsed.rows] if parsed.rows else []
+    frame["_file_sha256"] = sha
+    frame["_export_time"] = export_time
+    frame["_loaded_at"] = loaded_at
+    cols = {**source.columns, **LINEAGE_COLUMNS}
+    select = ", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in cols.items())
+    con.execute("begin transaction")
+    try:
+        if len(frame):
+            con.register("_incoming", frame)
+            con.execute(f"insert into raw.{source.name} select {select} from _incoming")
+            con.unregister("_incoming")
+        _insert_rejects(
+            con, source.name, rel, sha, loaded_at, [(r.row_number, r.reason, r.raw) for r in parsed.rejected]
+        )
+        con.execute(
+            "insert into raw._manifest values (?, ?, ?, ?, ?, ?, ?, 'loaded', null, ?)",
+            [
+                sha,
+                source.name,
+                rel,
+                export_time,
+                parsed.rows_read,
+                len(parsed.rows),
+                len(parsed.rejected),
+                loaded_at,
+            ],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def _record_failed_file(con, source: Source, rel, sha, export_time, loaded_at, error: str) -> None:
+    con.execute("begin transaction")
+    try:
+        _insert_rejects(con, source.name, rel, sha, loaded_at, [(0, f"whole file rejected: {error}", None)])
+        con.execute(
+            "insert into raw._manifest values (?, ?, ?, ?, 0, 0, 0, 'failed', ?, ?)",
+            [sha, source.name, rel, export_time, error, loaded_at],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def _insert_rejects(
+    con, source_name, rel, sha, loaded_at, rejects: list[tuple[int, str, dict | None]]
+) -> None:
+    if not rejects:
+        return
+    con.executemany(
+        "insert into raw.rejected_rows values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                source_name,
+                rel,
+                row_number,
+                reason,
+                None if raw is None else json.dumps(raw, ensure_ascii=False),
+                sha,
+                loaded_at,
+            )
+            for row_number, reason, raw in rejects
+        ],
+    )

@@ -1,0 +1,67 @@
+"""Where things live and what "now" means, from the environment with defaults.
+
+Everything here is read at call time (not import time) so tests and the CLI can
+point one process at several landing zones and warehouses.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+AS_OF_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+
+
+def parse_as_of(text: str) -> datetime:
+    """Parse an as_of instant (Asia/Shanghai wall-clock, naive). Raises ValueError with the accepted forms."""
+    text = text.strip()
+    for fmt in AS_OF_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError(f"as_of {text!r} is not a time; use 'YYYY-MM-DD HH:MM:SS' (Asia/Shanghai wall-clock)")
+
+
+def now_shanghai() -> datetime:
+    return datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse_path: Path
+    published_dir: Path
+    as_of: datetime
+
+    @property
+    def as_of_text(self) -> str:
+        return self.as_of.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _resolve(path: str) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (Path.cwd() / p).resolve()
+
+
+def load_settings(
+    landing: str | None = None,
+    warehouse: str | None = None,
+    as_of: str | None = None,
+    published: str | None = None,
+) -> Settings:
+    """Explicit arguments win over the environment, which wins over the defaults."""
+    landing_dir = _resolve(landing or os.environ.get("ORDERLENS_LANDING", "data/landing"))
+    warehouse_path = _resolve(warehouse or os.environ.get("ORDERLENS_WAREHOUSE", "data/warehouse.duckdb"))
+    published_default = warehouse_path.parent / "published"
+    published_dir = _resolve(published or os.environ.get("ORDERLENS_PUBLISHED", str(published_default)))
+    as_of_text = as_of or os.environ.get("ORDERLENS_AS_OF")
+    as_of_value = parse_as_of(as_of_text) if as_of_text else now_shanghai()
+    return Settings(landing_dir, warehouse_path, published_dir, as_of_value)

@@ -1,0 +1,254 @@
+"""Shared, pure helpers for the landing-zone parsers.
+
+Encoding sniffing, cell cleaning (``="…"``, trailing tabs, NBSP, stray spaces,
+full-width punctuation), money, timestamps and ids. Every function here is
+pure and raises :class:`CellError` with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NULL_TOKENS = {"", "-", "--", "无", "null", "NULL", "None", "N/A"}
+
+
+def from_unix_seconds(seconds: int) -> datetime:
+    """Unix seconds -> Asia/Shanghai naive wall-clock (the warehouse's time convention)."""
+    return datetime.fromtimestamp(seconds, UTC).astimezone(SHANGHAI).replace(tzinfo=None)
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; the message names the column and the value."""
+
+
+class FileFormatError(ValueError):
+    """A whole file that cannot be read (not a CSV, wrong headers, empty)."""
+
+
+@dataclass
+class Rejected:
+    row_number: int
+    reason: str
+    raw: dict
+
+
+@dataclass
+class ParseResult:
+    """What a parser returns: good rows (dicts with typed values), rejected rows, rows read."""
+
+    rows: list[dict] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    rows_read: int = 0
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Detect the encoding of a CSV export and decode it. Returns (text, encoding).
+
+    Order: BOMs (UTF-8, UTF-16 LE/BE), UTF-16 without BOM (many NULs), strict
+    UTF-8, then GB18030 (a superset of GBK and GB2312).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    head = data[:4096]
+    if head and head.count(b"\x00") > len(head) // 4:
+        odd_nuls = head[1::2].count(b"\x00")  # ASCII in UTF-16 LE has its NUL byte second
+        enc = "utf-16-le" if odd_nuls >= head[0::2].count(b"\x00") else "utf-16-be"
+        return data.decode(enc), enc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(
+            f"cannot decode: not UTF-8, UTF-16 or GB18030 (bad byte at offset {exc.start})"
+        ) from exc
+
+
+def clean_header(name: str) -> str:
+    """Header names: NFKC, no BOM, no surrounding spaces/tabs."""
+    return unicodedata.normalize("NFKC", name).replace("\ufeff", "").strip()
+
+
+_WRAPPED = re.compile(r'^="(.*)"$', re.S)
+
+
+def clean_cell(value: str | None) -> str | None:
+    """Strip the export quirks from a cell; None for the null tokens."""
+    if value is None:
+        return None
+    v = value.replace("\u00a0", " ").replace("\u3000", " ").strip(" \t\r\n")
+    m = _WRAPPED.match(v)
+    if m:
+        v = m.group(1).strip(" \t")
+    if v.startswith("'") and v[1:].isdigit():
+        v = v[1:]
+    return None if v in NULL_TOKENS else v
+
+
+def read_csv_rows(path: Path, required: list[str]) -> tuple[list[dict], str]:
+    """Read a CSV export into dicts keyed by cleaned header names.
+
+    Raises FileFormatError naming what is wrong when the file is empty, not a
+    CSV, or lacks required columns.
+    """
+    text, encoding = decode_bytes(path.read_bytes())
+    if not text.strip():
+        raise FileFormatError("file is empty")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise FileFormatError("file is empty") from exc
+    names = [clean_header(h) for h in header]
+    missing = [c for c in required if c not in names]
+    if missing:
+        shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+        raise FileFormatError(
+            f"not the expected export: {len(missing)} of {len(required)} expected columns missing ({shown}); "
+            f"header reads: {', '.join(names[:8])[:120]}"
+        )
+    rows = []
+    for record in reader:
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(names):
+            rows.append({"__malformed__": record, "__width__": len(record), "__header_width__": len(names)})
+            continue
+        rows.append(dict(zip(names, record, strict=True)))
+    return rows, encoding
+
+
+def raw_json(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, sort_keys=False)
+
+
+_MONEY_STRIP = re.compile(r"[¥￥元,，\s]")
+_MONEY_OK = re.compile(r"^-?\d+(\.\d{1,2})?$")
+
+
+def parse_money(value: str | None, column: str, required: bool = True) -> Decimal | None:
+    v = clean_cell(value)
+    if v is None:
+        if required:
+            raise CellError(f"{column} is empty")
+        return None
+    v = unicodedata.normalize("NFKC", v)
+    s = _MONEY_STRIP.sub("", v)
+    if not _MONEY_OK.match(s):
+        raise CellError(f"{column} {value!r} is not an amount in yuan")
+    try:
+        return Decimal(s).quantize(Decimal("0.01"))
+    except InvalidOperation as exc:  # pragma: no cover - regex guards
+        raise CellError(f"{column} {value!r} is not an amount in yuan") from exc
+
+
+_TS_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+)
+
+
+def parse_timestamp(value: str | None, column: str, required: bool = False) -> datetime | None:
+    """Asia/Shanghai wall-clock text or unix seconds -> naive datetime."""
+    v = clean_cell(value)
+    if v is None:
+        if required:
+            raise CellError(f"{column} is empty")
+        return None
+    if v.isdigit() and len(v) in (10, 13):
+        return from_unix_seconds(int(v[:10]))
+    for fmt in _TS_FORMATS:
+        try:
+            return datetime.strptime(v, fmt)
+        except ValueError:
+            continue
+    raise CellError(f"{column} {value!r} is not a time (expected YYYY-MM-DD HH:MM:SS)")
+
+
+_EXCEL_MANGLED = re.compile(r"^\d+(\.\d+)?[eE][+-]?\d+$")
+
+
+def parse_id(value: str | None, column: str, pattern: re.Pattern[str] | None = None) -> str:
+    """An order number, kept as text byte for byte; Excel-destroyed ids are rejected."""
+    v = clean_cell(value)
+    if v is None:
+        raise CellError(f"{column} is empty")
+    if _EXCEL_MANGLED.match(v):
+        raise CellError(
+            f"{column} {v!r} was destroyed by Excel (scientific notation); re-export the file without opening it in Excel"
+        )
+    if pattern is not None and not pattern.match(v):
+        raise CellError(f"{column} {v!r} does not look like an order number of this platform")
+    return v
+
+
+def parse_int(value: str | None, column: str) -> int:
+    v = clean_cell(value)
+    if v is None:
+        raise CellError(f"{column} is empty")
+    try:
+        return int(Decimal(unicodedata.normalize("NFKC", v).replace(",", "")))
+    except InvalidOperation as exc:
+        raise CellError(f"{column} {value!r} is not a whole number") from exc
+
+
+_TRACKING_SPLIT = re.compile(r"[,;，；/\s]+")
+
+
+def split_tracking_numbers(value: str | None) -> list[str]:
+    """`SF1;SF2`, `No:SF1`, full-width separators -> ['SF1', 'SF2']."""
+    v = clean_cell(value)
+    if v is None:
+        return []
+    out = []
+    for part in _TRACKING_SPLIT.split(unicodedata.normalize("NFKC", v)):
+        part = re.sub(r"^(No|NO|no)[:：]?", "", part.strip())
+        if part and part not in out:
+            out.append(part)
+    return out
+
+
+_EXPORT_TIME = re.compile(r"(20\d{2})[-_]?(\d{2})[-_]?(\d{2})[-_T ]?(\d{2})[-_:]?(\d{2})[-_:]?(\d{2})")
+
+
+def export_time_of(path: Path) -> datetime:
+    """The export time in the file name (…_20261012_230000…), else the file's modification time."""
+    m = _EXPORT_TIME.search(path.name)
+    if m:
+        try:
+            return datetime(*(int(g) for g in m.groups()))
+        except ValueError:
+            pass
+    return from_unix_seconds(int(path.stat().st_mtime))

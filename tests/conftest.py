@@ -1,0 +1,72 @@
+"""Shared fixtures: a parsed dbt project, an isolated DAGSTER_HOME, and one skeleton pipeline run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+BIN = Path(sys.executable).parent
+DOUYIN_AS_OF = "2026-10-14 09:00:00"
+
+
+def pytest_configure(config):
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    os.environ["DAGSTER_TELEMETRY_DISABLED"] = "1"
+    for name in ("ORDERLENS_LANDING", "ORDERLENS_WAREHOUSE", "ORDERLENS_PUBLISHED", "ORDERLENS_AS_OF"):
+        os.environ.pop(name, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest(tmp_path_factory) -> Path:
+    """`prepare_if_dev()` is a no-op outside `dagster dev`: parse dbt before definitions load."""
+    manifest = ROOT / "dbt_project" / "target" / "manifest.json"
+    subprocess.run(
+        [
+            str(BIN / "dbt"),
+            "parse",
+            "--project-dir",
+            "dbt_project",
+            "--profiles-dir",
+            "dbt_project",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "ORDERLENS_WAREHOUSE": str(tmp_path_factory.mktemp("parse") / "w.duckdb")},
+    )
+    return manifest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@pytest.fixture(scope="session")
+def douyin_landing(tmp_path_factory) -> Path:
+    """A private copy of the hand-made 抖店 landing zone (see tests/fixtures/make_douyin_fixture.py)."""
+    target = tmp_path_factory.mktemp("landing") / "landing"
+    shutil.copytree(FIXTURES / "landing_douyin", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def skeleton_run(douyin_landing, tmp_path_factory, dbt_manifest, dagster_home):
+    """One in-process materialisation of every asset on a temp warehouse (what `orderlens run` does)."""
+    from pipelines.runner import run_all
+    from pipelines.settings import load_settings
+
+    work = tmp_path_factory.mktemp("warehouse")
+    settings = load_settings(str(douyin_landing), str(work / "warehouse.duckdb"), DOUYIN_AS_OF)
+    summary = run_all(settings)
+    return settings, summary

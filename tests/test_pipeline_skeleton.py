@@ -1,0 +1,64 @@
+"""The walking skeleton end to end: landing -> raw -> dbt staging -> marts -> published Parquet."""
+
+import json
+from decimal import Decimal
+
+import duckdb
+
+from pipelines.publish import current_version, snapshot_connection
+from pipelines.runner import run_all
+
+
+def test_full_materialisation_builds_and_publishes_the_marts(skeleton_run):
+    settings, summary = skeleton_run
+    assert summary.success, summary.errors
+    assert (summary.files_loaded, summary.files_skipped, summary.files_failed) == (2, 1, 1)
+    assert (summary.rows_loaded, summary.rows_rejected) == (5, 3)
+    assert sorted(summary.marts_built) == ["audit_rejected_rows", "fct_order_lines"]
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        lines = con.execute(
+            "select order_line_key, sku, quantity, line_amount, is_gift from marts.fct_order_lines order by 1"
+        ).fetchall()
+        status = con.execute(
+            "select status from staging.stg_douyin__order_lines where order_no = '6920000000000000002'"
+        ).fetchall()
+        rejected = con.execute("select count(*) from marts.audit_rejected_rows").fetchone()[0]
+    assert lines == [
+        ("douyin:6920000000000000001:6920000000000000101", "DG-001", 2, Decimal("1299.00"), False),
+        ("douyin:6920000000000000001:6920000000000000102", "GIFT-01", 1, Decimal("0.00"), True),
+        ("douyin:6920000000000000002:6920000000000000201", "MS-010", 1, Decimal("59.90"), False),
+        ("douyin:6920000000000000003:6920000000000000301", "MS-010", 1, Decimal("59.90"), False),
+    ]
+    assert status == [("shipped",)]  # the later export (13 Oct) replaced the 12 Oct state, no duplicate line
+    assert rejected == 4
+
+    version = current_version(settings.published_dir)
+    assert version == summary.published_version
+    manifest = json.loads((settings.published_dir / version / "manifest.json").read_text())
+    assert manifest["tables"] == {"audit_rejected_rows": 4, "fct_order_lines": 4}
+    assert manifest["as_of"] == "2026-10-14 09:00:00"
+    with snapshot_connection(settings.published_dir) as con:
+        assert con.execute("select count(*) from fct_order_lines where is_gift").fetchone()[0] == 1
+
+
+def test_rerun_on_unchanged_landing_changes_nothing(skeleton_run):
+    settings, first = skeleton_run
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        before = {
+            t: con.execute(f"select * from {t} order by all").fetchall()
+            for t in (
+                "raw.orders_douyin",
+                "raw.rejected_rows",
+                "marts.fct_order_lines",
+                "marts.audit_rejected_rows",
+            )
+        }
+    second = run_all(settings)
+    assert second.success, second.errors
+    assert (second.files_loaded, second.files_skipped, second.files_failed) == (0, 4, 0)
+    assert (second.rows_loaded, second.rows_rejected) == (0, 0)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        after = {t: con.execute(f"select * from {t} order by all").fetchall() for t in before}
+    assert after == before
+    assert current_version(settings.published_dir) == second.published_version != first.published_version
