@@ -1,0 +1,39 @@
+"""The `orderlens` command: help, clear errors, and honest 'not built yet'."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main
+
+ORDERLENS = str(Path(sys.executable).parent / "orderlens")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["generate", "--help"], ["demo", "--help"],
+                                  ["export", "differences", "--help"]])  # fmt: skip
+def test_help_for_every_subcommand(args):
+    proc = subprocess.run([ORDERLENS, *args], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert "usage: orderlens" in proc.stdout
+
+
+def test_run_on_a_missing_landing_zone_says_so(tmp_path, capsys):
+    rc = main(["run", "--landing", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb")])
+    assert rc == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_run_rejects_a_bad_as_of(tmp_path, capsys):
+    rc = main(["run", "--landing", str(tmp_path), "--as-of", "tomorrow-ish"])
+    assert rc == 2
+    assert "not a time" in capsys.readouterr().err
+
+
+def test_export_is_not_pretending(tmp_path, capsys):
+    out = tmp_path / "d.xlsx"
+    rc = main(["export", "differences", "--date", "2026-10-14", "--format", "xlsx", "--out", str(out)])
+    assert rc != 0
+    assert "not built yet" in capsys.readouterr().err
+    assert not out.exists()
