@@ -21,8 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .sources.common import FileFormatError, export_time_of, sha256_file
-from .sources.registry import Source
+from .sources.common import FileFormatError, Source, export_time_of, sha256_file
 
 LINEAGE_COLUMNS = {
     "_source_file": "VARCHAR",

@@ -13,6 +13,7 @@ import io
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -50,6 +51,21 @@ class ParseResult:
     rows: list[dict] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     rows_read: int = 0
+
+
+@dataclass(frozen=True)
+class Source:
+    """One landing source: raw table `raw.<name>` (Dagster asset ["raw", name]), its files and parser."""
+
+    name: str
+    patterns: tuple[str, ...]  # globs relative to the landing dir
+    parse_file: Callable[[Path], ParseResult]
+    columns: dict[str, str]  # typed raw columns (name -> DuckDB type), lineage columns added by ingest
+    description: str
+
+    def files(self, landing_dir: Path) -> list[Path]:
+        found = {p for pattern in self.patterns for p in landing_dir.glob(pattern) if p.is_file()}
+        return sorted(found)
 
 
 def sha256_file(path: Path) -> str:

@@ -9,6 +9,7 @@ from .common import (
     CellError,
     ParseResult,
     Rejected,
+    Source,
     clean_cell,
     parse_id,
     parse_int,
@@ -145,3 +146,12 @@ def parse_file(path: Path) -> ParseResult:
         except CellError as exc:
             result.rejected.append(Rejected(row_number, str(exc), record))
     return result
+
+
+SPEC = Source(
+    name=SOURCE,
+    patterns=("orders/douyin/*.csv",),
+    parse_file=parse_file,
+    columns=RAW_COLUMNS,
+    description="抖店 order export, one row per 子订单 (SKU line), CONTRACT §1.1",
+)

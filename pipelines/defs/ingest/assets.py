@@ -6,7 +6,8 @@ import dagster as dg
 import duckdb
 
 from pipelines.ingest import IngestReport, ensure_raw_schema, ingest_source
-from pipelines.sources.registry import SOURCES, Source
+from pipelines.sources.common import Source
+from pipelines.sources.registry import SOURCES
 
 from ..resources import WAREHOUSE_POOL, OrderlensConfig
 
