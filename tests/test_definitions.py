@@ -26,6 +26,22 @@ def test_definitions_validate_from_the_workspace(tmp_path):
     assert "All code locations passed validation" in proc.stdout + proc.stderr
 
 
+def test_dg_check_defs_in_the_activated_venv(tmp_path):
+    bin_dir = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "VIRTUAL_ENV": str(bin_dir.parent),
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DAGSTER_HOME": str(tmp_path),
+        "ORDERLENS_WAREHOUSE": str(tmp_path / "w.duckdb"),
+    }
+    proc = subprocess.run(
+        [str(bin_dir / "dg"), "check", "defs"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "All definitions loaded successfully" in proc.stdout + proc.stderr
+
+
 def test_asset_graph_keys_groups_and_pool():
     defs = load_definitions()
     graph = defs.resolve_asset_graph()
