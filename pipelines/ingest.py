@@ -13,6 +13,8 @@ Pure parsing lives in pipelines/sources; this module only moves rows into DuckDB
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +23,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from .sources import tabular
 from .sources.common import FileFormatError, Source, export_time_of, sha256_file
+from .sources.tabular import TabularSource
 
 LINEAGE_COLUMNS = {
     "_source_file": "VARCHAR",
@@ -91,12 +95,16 @@ class IngestReport:
         return [f for f in self.files if f.status == "failed"]
 
 
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection, source: Source | None = None) -> None:
+def _raw_columns(source: Source | TabularSource) -> dict[str, str]:
+    return source.raw_columns if isinstance(source, TabularSource) else source.columns
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection, source: Source | TabularSource | None = None) -> None:
     con.execute("create schema if not exists raw")
     con.execute(MANIFEST_DDL)
     con.execute(REJECTED_DDL)
     if source is not None:
-        cols = {**source.columns, **LINEAGE_COLUMNS}
+        cols = {**_raw_columns(source), **LINEAGE_COLUMNS}
         body = ",\n    ".join(f'"{name}" {sql_type}' for name, sql_type in cols.items())
         con.execute(f"create table if not exists raw.{source.name} (\n    {body}\n)")
 
@@ -112,7 +120,7 @@ def _to_frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
 
 def ingest_source(
     con: duckdb.DuckDBPyConnection,
-    source: Source,
+    source: Source | TabularSource,
     landing_dir: Path,
     loaded_at: datetime,
     log: Callable[[str], None] = lambda _msg: None,
@@ -133,20 +141,99 @@ def ingest_source(
         seen.add(sha)
         export_time = export_time_of(path)
         try:
-            parsed = source.parse_file(path)
-        except (FileFormatError, UnicodeError, OSError) as exc:
+            if isinstance(source, TabularSource):
+                fr = _load_tabular(con, source, path, rel, sha, export_time, loaded_at)
+            else:
+                parsed = source.parse_file(path)
+                _record_loaded_file(con, source, rel, sha, export_time, loaded_at, parsed)
+                fr = FileReport(rel, sha, "loaded", parsed.rows_read, len(parsed.rows), len(parsed.rejected))
+        except (FileFormatError, UnicodeError, OSError, duckdb.InvalidInputException) as exc:
             message = f"{rel}: cannot read this file as {source.name}: {exc}"
             log(message)
             _record_failed_file(con, source, rel, sha, export_time, loaded_at, str(exc))
             report.files.append(FileReport(rel, sha, "failed", error=str(exc)))
             continue
-        _record_loaded_file(con, source, rel, sha, export_time, loaded_at, parsed)
-        fr = FileReport(rel, sha, "loaded", parsed.rows_read, len(parsed.rows), len(parsed.rejected))
         report.files.append(fr)
         log(f"[{i}/{len(files)}] {rel}: {fr.rows_loaded} rows loaded, {fr.rows_rejected} rejected")
-        for rej in parsed.rejected[:5]:
-            log(f"    rejected {rel} row {rej.row_number}: {rej.reason}")
     return report
+
+
+def _load_tabular(con, spec: TabularSource, path: Path, rel, sha, export_time, loaded_at) -> FileReport:
+    """Stage the file's text cells with DuckDB's CSV reader, type and judge them in one SELECT,
+    then write good rows, rejected rows and the manifest entry in one transaction."""
+    tmp_dir = Path(tempfile.mkdtemp(prefix="orderlens-ingest-"))
+    try:
+        if spec.xlsx and path.suffix.lower() in (".xlsx", ".xlsm"):
+            csv_path = tabular.xlsx_to_csv(path, tmp_dir)
+        else:
+            encoding = tabular.sniff_encoding(path)
+            csv_path = (
+                path if encoding in ("utf-8", "utf-8-sig") else tabular.utf8_copy(path, encoding, tmp_dir)
+            )
+        names = tabular.read_header(csv_path)
+        index = tabular.header_index(spec, names)
+        con.execute("drop table if exists _csv_rejects")
+        con.execute("drop table if exists _csv_rejects_scan")
+        con.execute(
+            "create or replace temp table _cells as "
+            + tabular.stage_sql(csv_path, len(names), "_csv_rejects")
+        )
+        malformed = con.execute(
+            "select line, min(error_message), min(csv_line) from _csv_rejects group by line order by line"
+        ).fetchall()
+        if malformed:
+            # good rows keep their real line numbers: the data lines that were not rejected, in order
+            con.execute(
+                "create or replace temp table _cells_numbered as "
+                "with good_lines as (select l as line, row_number() over (order by l) - 1 as k "
+                "from range(2, (select count(*) from _cells) + ? + 2) t(l) "
+                "where l not in (select line from _csv_rejects)) "
+                "select g.line as _row_number, c.* exclude (k) from "
+                "(select rowid as k, * from _cells) c join good_lines g using (k)",
+                [len(malformed)],
+            )
+        else:
+            con.execute(
+                "create or replace temp table _cells_numbered as select rowid + 2 as _row_number, * from _cells"
+            )
+        con.execute(
+            "create or replace temp table _typed as " + tabular.select_sql(spec, index, "_cells_numbered")
+        )
+        cols = {**spec.raw_columns}
+        col_list = ", ".join(f'"{c}"' for c in cols)
+        con.execute("begin transaction")
+        try:
+            con.execute(
+                f"insert into raw.{spec.name} ({col_list}, _source_file, _row_number, _file_sha256, _export_time, "
+                f"_loaded_at) select {col_list}, ?, _row_number, ?, ?, ? from _typed where _reason = ''",
+                [rel, sha, export_time, loaded_at],
+            )
+            con.execute(
+                "insert into raw.rejected_rows select ?, ?, _row_number, _reason, _raw, ?, ? "
+                "from _typed where _reason <> ''",
+                [spec.name, rel, sha, loaded_at],
+            )
+            _insert_rejects(
+                con, spec.name, rel, sha, loaded_at,
+                [(line, f"malformed CSV line: {err}", {"line": text}) for line, err, text in malformed],
+            )  # fmt: skip
+            good, bad = con.execute(
+                "select count(*) filter (where _reason = ''), count(*) filter (where _reason <> '') from _typed"
+            ).fetchone()
+            rows_read = good + bad + len(malformed)
+            con.execute(
+                "insert into raw._manifest values (?, ?, ?, ?, ?, ?, ?, 'loaded', null, ?)",
+                [sha, spec.name, rel, export_time, rows_read, good, bad + len(malformed), loaded_at],
+            )
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        return FileReport(rel, sha, "loaded", rows_read, good, bad + len(malformed))
+    finally:
+        for table in ("_cells", "_cells_numbered", "_typed", "_csv_rejects", "_csv_rejects_scan"):
+            con.execute(f"drop table if exists {table}")
+        shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
 def _record_loaded_file(con, source: Source, rel, sha, export_time, loaded_at, parsed) -> None:

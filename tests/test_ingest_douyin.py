@@ -6,35 +6,40 @@ from decimal import Decimal
 import duckdb
 
 from pipelines.ingest import ingest_source
-from pipelines.sources import douyin
 from pipelines.sources.registry import SOURCES
 
 FIRST = "orders/douyin/douyin_orders_20261012_230000.csv"
 
 
-def test_parser_reads_quirky_rows_and_rejects_bad_ones(douyin_landing):
-    result = douyin.parse_file(douyin_landing / FIRST)
-    assert result.rows_read == 7
-    assert [r["sub_order_no"] for r in result.rows] == [
-        "6920000000000000101",
-        "6920000000000000102",
-        "6920000000000000201",
-        "6920000000000000301",
-    ]
-    first = result.rows[0]
-    assert first["order_no"] == "6920000000000000001"  # ="…" unwrapped, trailing \t gone, text not float
-    assert first["line_amount"] == Decimal("1299.00")  # ¥ and thousands separator
-    assert first["tracking_nos"] == "JT0001;JT0002"
-    assert first["status"] == "shipped"
-    assert result.rows[1]["line_amount"] == Decimal("0.00")
-    assert result.rows[3]["status"] == "pending_payment" and result.rows[3]["paid_at"] is None
-    assert [(r.row_number, r.reason.split(" ")[0]) for r in result.rejected] == [
-        (6, "商品金额"),
-        (7, "主订单编号"),
-        (8, "订单状态"),
-    ]
-    assert "destroyed by Excel" in result.rejected[1].reason
-    assert "已发送" in result.rejected[2].reason
+def test_quirky_rows_are_typed_and_bad_ones_rejected_with_reasons(douyin_landing):
+    con = duckdb.connect()
+    ingest_source(con, SOURCES["orders_douyin"], douyin_landing, datetime(2026, 10, 14, 9))
+    rows = con.execute(
+        "select sub_order_no, order_no, line_amount, tracking_nos, status, paid_at, _row_number "
+        "from raw.orders_douyin where _source_file = ? order by _row_number",
+        [FIRST],
+    ).fetchall()
+    assert rows == [
+        # ="…" unwrapped, trailing \t gone, text not float; ¥ and thousands separator; two tracking numbers
+        ("6920000000000000101", "6920000000000000001", Decimal("1299.00"), "JT0001;JT0002", "shipped",
+         datetime(2026, 10, 12, 10, 0, 5), 2),
+        ("6920000000000000102", "6920000000000000001", Decimal("0.00"), "JT0001;JT0002", "shipped",
+         datetime(2026, 10, 12, 10, 0, 5), 3),
+        ("6920000000000000201", "6920000000000000002", Decimal("59.90"), None, "paid",
+         datetime(2026, 10, 12, 10, 0, 5), 4),
+        ("6920000000000000301", "6920000000000000003", Decimal("59.90"), None, "pending_payment", None, 5),
+    ]  # fmt: skip
+    rejected = con.execute(
+        "select row_number, reason, json_extract_string(raw, '$.商品金额') from raw.rejected_rows "
+        "where source_file = ? order by row_number",
+        [FIRST],
+    ).fetchall()
+    assert rejected == [
+        (6, "商品金额 '12,3x.00' is not an amount in yuan", "12,3x.00"),
+        (7, "主订单编号 '6.92E+18' was destroyed by Excel (scientific notation); re-export the file without "
+            "opening it in Excel", "59.90"),
+        (8, "订单状态 '已发送' is not a known value (待支付, 备货中, 部分发货, 已发货, 已完成, 已取消)", "59.90"),
+    ]  # fmt: skip
 
 
 def test_ingest_is_exactly_once_and_loses_nothing(douyin_landing, tmp_path):

@@ -7,7 +7,6 @@ import pytest
 
 from pipelines.sources.common import (
     CellError,
-    FileFormatError,
     clean_cell,
     clean_header,
     decode_bytes,
@@ -15,7 +14,6 @@ from pipelines.sources.common import (
     parse_id,
     parse_money,
     parse_timestamp,
-    read_csv_rows,
     split_tracking_numbers,
 )
 
@@ -109,14 +107,3 @@ def test_export_time_from_file_name(tmp_path):
     path = tmp_path / "douyin_orders_20261012_230000.csv"
     path.write_text("x")
     assert export_time_of(path) == datetime(2026, 10, 12, 23, 0, 0)
-
-
-def test_read_csv_rows_names_missing_columns(tmp_path):
-    path = tmp_path / "x.csv"
-    path.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(FileFormatError, match="1 of 1 expected columns missing \\(订单号\\)"):
-        read_csv_rows(path, ["订单号"])
-    empty = tmp_path / "empty.csv"
-    empty.write_bytes(b"")
-    with pytest.raises(FileFormatError, match="empty"):
-        read_csv_rows(empty, ["订单号"])

@@ -7,9 +7,7 @@ pure and raises :class:`CellError` with a message a person can act on.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 import unicodedata
@@ -87,7 +85,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
     head = data[:4096]
-    if head and head.count(b"\x00") > len(head) // 4:
+    if b"\x00" in head:  # UTF-8 and GB18030 text never holds a NUL byte; UTF-16 without BOM does
         odd_nuls = head[1::2].count(b"\x00")  # ASCII in UTF-16 LE has its NUL byte second
         enc = "utf-16-le" if odd_nuls >= head[0::2].count(b"\x00") else "utf-16-be"
         return data.decode(enc), enc
@@ -122,44 +120,6 @@ def clean_cell(value: str | None) -> str | None:
     if v.startswith("'") and v[1:].isdigit():
         v = v[1:]
     return None if v in NULL_TOKENS else v
-
-
-def read_csv_rows(path: Path, required: list[str]) -> tuple[list[dict], str]:
-    """Read a CSV export into dicts keyed by cleaned header names.
-
-    Raises FileFormatError naming what is wrong when the file is empty, not a
-    CSV, or lacks required columns.
-    """
-    text, encoding = decode_bytes(path.read_bytes())
-    if not text.strip():
-        raise FileFormatError("file is empty")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration as exc:
-        raise FileFormatError("file is empty") from exc
-    names = [clean_header(h) for h in header]
-    missing = [c for c in required if c not in names]
-    if missing:
-        shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
-        raise FileFormatError(
-            f"not the expected export: {len(missing)} of {len(required)} expected columns missing ({shown}); "
-            f"header reads: {', '.join(names[:8])[:120]}"
-        )
-    rows = []
-    for record in reader:
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) != len(names):
-            rows.append({"__malformed__": record, "__width__": len(record), "__header_width__": len(names)})
-            continue
-        rows.append(dict(zip(names, record, strict=True)))
-    return rows, encoding
 
 
 def raw_json(record: dict) -> str:
