@@ -28,6 +28,9 @@ def _print_summary(summary) -> None:
         f"  rows:  {summary.rows_loaded} loaded, {summary.rows_rejected} rejected (see marts.audit_rejected_rows)"
     )
     print(f"  marts built: {len(summary.marts_built)} ({', '.join(sorted(summary.marts_built)) or 'none'})")
+    print(f"  checks: {len(summary.passed_checks)} passed, {len(summary.failed_checks)} failed")
+    for name in summary.failed_checks:
+        print(f"  failed check: {name}", file=sys.stderr)
     if summary.published_version:
         print(f"  published snapshot: {summary.published_version}")
     for failed in summary.failed_files:

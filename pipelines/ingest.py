@@ -307,3 +307,25 @@ def _insert_rejects(
             for row_number, reason, raw in rejects
         ],
     )
+
+
+def conservation_violations(con: duckdb.DuckDBPyConnection, source_name: str) -> list[tuple]:
+    """Files of `source_name` where rows read != rows in raw + rows rejected (counted in the tables
+    themselves, not taken from the manifest's own tallies). Empty list = nothing lost, nothing doubled."""
+    return con.execute(
+        f"""
+        with loaded as (
+            select _file_sha256 as sha, count(*) as n from raw.{source_name} group by 1
+        ), rejected as (
+            select _file_sha256 as sha, count(*) as n from raw.rejected_rows where source = ? group by 1
+        )
+        select m.source_file, m.rows_read, coalesce(l.n, 0) as in_raw, coalesce(r.n, 0) as in_rejected
+        from raw._manifest m
+        left join loaded l on l.sha = m.file_sha256
+        left join rejected r on r.sha = m.file_sha256
+        where m.source = ? and m.status = 'loaded'
+          and m.rows_read <> coalesce(l.n, 0) + coalesce(r.n, 0)
+        order by m.source_file
+        """,
+        [source_name, source_name],
+    ).fetchall()

@@ -22,6 +22,8 @@ class RunSummary:
     marts_built: list[str] = field(default_factory=list)
     published_version: str | None = None
     failed_files: list[str] = field(default_factory=list)
+    passed_checks: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -66,6 +68,9 @@ def run_all(settings: Settings, log_level: str = "INFO") -> RunSummary:
             summary.marts_built.append(key[-1])
         elif key == ["published", "marts_snapshot"]:
             summary.published_version = str(meta["version"])
+    for evaluation in result.get_asset_check_evaluations():
+        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        (summary.passed_checks if evaluation.passed else summary.failed_checks).append(name)
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data

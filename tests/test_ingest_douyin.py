@@ -81,3 +81,13 @@ def test_ingest_is_exactly_once_and_loses_nothing(douyin_landing, tmp_path):
         assert (
             con.execute("select min(order_no) from raw.orders_douyin").fetchone()[0] == "6920000000000000001"
         )
+
+
+def test_conservation_check_catches_a_lost_row(douyin_landing, tmp_path):
+    from pipelines.ingest import conservation_violations
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        ingest_source(con, SOURCES["orders_douyin"], douyin_landing, datetime(2026, 10, 14, 9))
+        assert conservation_violations(con, "orders_douyin") == []
+        con.execute("delete from raw.orders_douyin where sub_order_no = '6920000000000000102'")
+        assert conservation_violations(con, "orders_douyin") == [(FIRST, 7, 3, 3)]

@@ -15,6 +15,13 @@ def test_full_materialisation_builds_and_publishes_the_marts(skeleton_run):
     assert (summary.files_loaded, summary.files_skipped, summary.files_failed) == (2, 1, 1)
     assert (summary.rows_loaded, summary.rows_rejected) == (5, 3)
     assert sorted(summary.marts_built) == ["audit_rejected_rows", "fct_order_lines"]
+    assert summary.failed_checks == []
+    # the ingest conservation check and the dbt tests ran as asset checks, and passed
+    assert {
+        "raw/orders_douyin:rows_conserved",
+        "marts/fct_order_lines:unique_fct_order_lines_order_line_key",
+        "marts/audit_rejected_rows:not_null_audit_rejected_rows_reason",
+    } <= set(summary.passed_checks)
 
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         lines = con.execute(

@@ -5,7 +5,7 @@ from datetime import datetime
 import dagster as dg
 import duckdb
 
-from pipelines.ingest import IngestReport, ensure_raw_schema, ingest_source
+from pipelines.ingest import IngestReport, conservation_violations, ensure_raw_schema, ingest_source
 from pipelines.sources.common import Source
 from pipelines.sources.registry import SOURCES
 
@@ -34,15 +34,40 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
         kinds={"python", "duckdb"},
         owners=["team:data-engineering"],
+        check_specs=[
+            dg.AssetCheckSpec(
+                "rows_conserved",
+                asset=dg.AssetKey(["raw", source.name]),
+                description="Per file: rows read = rows in the raw table + rows in raw.rejected_rows.",
+                blocking=True,
+            )
+        ],
     )
     def _asset(context: dg.AssetExecutionContext, orderlens: OrderlensConfig) -> dg.MaterializeResult:
         settings = orderlens.settings()
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(settings.warehouse_path)) as con:
             report = ingest_source(con, source, settings.landing_dir, datetime.now(), log=context.log.info)
+            violations = conservation_violations(con, source.name)
         for failed in report.failed:
             context.log.error(f"{failed.source_file}: whole file rejected: {failed.error}")
-        return dg.MaterializeResult(metadata=_ingest_metadata(report))
+        return dg.MaterializeResult(
+            metadata=_ingest_metadata(report),
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="rows_conserved",
+                    passed=not violations,
+                    metadata={
+                        "files_off": dg.MetadataValue.md(
+                            "\n".join(
+                                f"- `{f}`: read {r}, in raw {a}, rejected {b}" for f, r, a, b in violations
+                            )
+                            or "none"
+                        )
+                    },
+                )
+            ],
+        )
 
     return _asset
 
