@@ -1,5 +1,6 @@
 """Cell cleaning, encodings, money, ids: the helpers every landing parser relies on."""
 
+import os
 from datetime import datetime
 from decimal import Decimal
 
@@ -107,3 +108,10 @@ def test_export_time_from_file_name(tmp_path):
     path = tmp_path / "douyin_orders_20261012_230000.csv"
     path.write_text("x")
     assert export_time_of(path) == datetime(2026, 10, 12, 23, 0, 0)
+    daily = tmp_path / "wms_WH-SH_20261024.csv"
+    daily.write_text("x")
+    assert export_time_of(daily) == datetime(2026, 10, 24)
+    undated = tmp_path / "export.csv"
+    undated.write_text("x")
+    os.utime(undated, (1768199833, 1768199833))
+    assert export_time_of(undated) == datetime(2026, 1, 12, 14, 37, 13)  # mtime, as Asia/Shanghai

@@ -217,14 +217,17 @@ def split_tracking_numbers(value: str | None) -> list[str]:
 
 
 _EXPORT_TIME = re.compile(r"(20\d{2})[-_]?(\d{2})[-_]?(\d{2})[-_T ]?(\d{2})[-_:]?(\d{2})[-_:]?(\d{2})")
+_EXPORT_DATE = re.compile(r"(?<!\d)(20\d{2})[-_]?(\d{2})[-_]?(\d{2})(?!\d)")
 
 
 def export_time_of(path: Path) -> datetime:
-    """The export time in the file name (…_20261012_230000…), else the file's modification time."""
-    m = _EXPORT_TIME.search(path.name)
-    if m:
-        try:
-            return datetime(*(int(g) for g in m.groups()))
-        except ValueError:
-            pass
+    """The export time in the file name (…_20261012_230000…, or a date alone, …_20261012… = that midnight),
+    else the file's modification time. The name wins: copies and checkouts do not keep mtimes."""
+    for pattern in (_EXPORT_TIME, _EXPORT_DATE):
+        m = pattern.search(path.name)
+        if m:
+            try:
+                return datetime(*(int(g) for g in m.groups()))
+            except ValueError:
+                continue
     return from_unix_seconds(int(path.stat().st_mtime))
