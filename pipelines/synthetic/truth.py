@@ -1,0 +1,1184 @@
+"""Ground truth: the expected outcome of CONTRACT §2.1, computed from the world model (never from files)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from . import catalog as C
+from .util import DAY, HOUR, NEVER, money_str, ts_one, ts_str
+from .world import AN, ANOMALY_NAMES, SLOT, World
+
+TEAM = {
+    "order_without_logistics": "物流组",
+    "logistics_without_payment": "销售组",
+    "logistics_not_signed": "物流组",
+    "amount_mismatch": "出纳组",
+    "payment_without_order": "出纳组",
+    "logistics_without_order": "物流组",
+}
+UNASSIGNED = "UNASSIGNED"
+
+
+CHUNK = 200_000
+
+
+def _write(path: Path, header: list[str], rows) -> int:
+    """Write rows (sequences) as CSV, in chunks (fast path of util.csv_text, bounded memory)."""
+    from .util import csv_text
+
+    rows = list(rows)
+    n = len(rows)
+    with open(path, "wb") as fh:
+        if n == 0:
+            fh.write((",".join(header) + "\n").encode("utf-8"))
+        for c0 in range(0, n, CHUNK):
+            part = rows[c0 : c0 + CHUNK]
+            cols = [[x if type(x) is str else str(x) for x in col] for col in zip(*part, strict=True)]
+            text = csv_text(header, cols)
+            if c0:
+                text = text.split("\n", 1)[1]
+            fh.write(text.encode("utf-8"))
+    return n
+
+
+def _write_cols(path: Path, header: list[str], cols, n: int | None = None) -> int:
+    """Write columns; ``cols`` is a list of arrays or a callable ``idx -> list of arrays`` (chunked)."""
+    from .util import csv_text
+
+    if not callable(cols):
+        arrays = cols
+        n = len(arrays[0]) if arrays else 0
+
+        def cols(idx):
+            return [a[idx] for a in arrays]
+
+    with open(path, "wb") as fh:
+        if n == 0:
+            fh.write((",".join(header) + "\n").encode("utf-8"))
+        for c0 in range(0, n, CHUNK):
+            idx = np.arange(c0, min(n, c0 + CHUNK))
+            text = csv_text(header, cols(idx))
+            if c0:
+                text = text.split("\n", 1)[1]
+            fh.write(text.encode("utf-8"))
+    return n
+
+
+def _b(x: np.ndarray, null: np.ndarray | None = None) -> np.ndarray:
+    s = np.where(x, "true", "false")
+    if null is not None:
+        s = np.where(null, "", s)
+    return s
+
+
+class Truth:
+    def __init__(self, w: World, out):
+        self.w, self.out = w, out
+        o = w.o
+        self.N = w.n_orders
+        self.key = np.strings.add(np.strings.add(np.array(C.PLATFORMS)[o["plat"]], ":"), o["order_no"])
+        self._tracking()
+        self._orders_core()
+        self._payments()
+        self._match()
+
+    # ------------------------------------------------------------------ tracking numbers
+    def _tracking(self) -> None:
+        w = self.w
+        pk, nt, nc, as_of = w.pk, w.nodes_t, w.nodes_c, w.as_of
+        P = nt.shape[0]
+        nvis = (nc >= 0).sum(axis=1)
+        rows = np.arange(P)
+        last = np.maximum(nvis - 1, 0)
+        self.pk_state = np.where(nvis > 0, nc[rows, last], -1)
+        self.pk_last_t = np.where(nvis > 0, nt[rows, last], NEVER)
+        self.pk_first_t = np.where(nvis > 0, nt[:, 0], NEVER)
+        self.pk_nvis = nvis
+        # a package is visible (linked to its order) once scanned or shown by the platform
+        self.pk_linked = ~pk["orphan"] & ((pk["first_scan"] <= as_of) | (pk["plat_ship"] <= as_of))
+        exc = np.full(P, "", dtype=object)
+        st = self.pk_state
+        exc[np.isin(st, [4, 14])] = "rejected"
+        exc[st == 6] = "returned"
+        exc[st == 2] = "problem"
+        moving = np.isin(st, [0, 1, 5, 7]) & (self.pk_last_t < as_of - 24 * HOUR)
+        exc[moving] = "stalled_24h"
+        self.pk_exc = exc.astype(str)
+
+    # ------------------------------------------------------------------ orders
+    def _orders_core(self) -> None:
+        w, o = self.w, self.w.o
+        as_of = w.as_of
+        N = self.N
+        paid = o["paid"]
+        # orders -> linked packages (1st, 2nd, and the shared parcel of merged orders)
+        self.o_pkgs = [o["pkg1"], o["pkg2"]]
+        linked = np.zeros((N, 2), bool)
+        for j, p in enumerate(self.o_pkgs):
+            m = p >= 0
+            linked[m, j] = self.pk_linked[p[m]]
+        self.o_linked = linked
+        any_signed = np.zeros(N, bool)
+        for j, p in enumerate(self.o_pkgs):
+            m = (p >= 0) & linked[:, j]
+            any_signed[m] |= self.pk_state[p[m]] == 3
+        self.any_signed = any_signed
+        shipped = o["shipped"]
+        signed = o["signed"]
+        status = np.select(
+            [
+                (paid >= NEVER) & (o["cancel"] < NEVER),
+                paid >= NEVER,
+                o["refund"] < NEVER,
+                o["cancel"] < NEVER,
+                o["completed"] < NEVER,
+                (signed < NEVER) & (shipped < NEVER),
+                shipped < NEVER,
+            ],
+            ["cancelled", "pending_payment", "refunded", "cancelled", "completed", "signed", "shipped"],
+            "paid",
+        )
+        self.status = status
+        has_paid = paid < NEVER
+        due72 = as_of >= paid + 72 * HOUR
+        on_time = signed <= paid + 72 * HOUR
+        self.on_time_null = ~has_paid | (~on_time & ~due72)
+        self.on_time = on_time
+        due24 = as_of >= paid + 24 * HOUR
+        sw24 = shipped <= paid + 24 * HOUR
+        self.sw24 = sw24
+        self.sw24_null = ~has_paid | (~sw24 & ~due24)
+        rev = o["reviewed"]
+        review_breach = has_paid & ((rev > paid + 2 * HOUR) & (as_of > paid + 2 * HOUR))
+        out_breach = has_paid & (~sw24) & due24
+        transit_breach = has_paid & ~self.on_time_null & ~on_time
+        self.delay_stage = np.select(
+            [review_breach, out_breach, transit_breach], ["review", "outbound", "transit"], ""
+        )
+        self.wh_code = np.where(rev <= as_of, np.array(C.WAREHOUSES)[o["wh"]], "")
+        # tracking numbers per order (visible ones)
+        tn = np.full(N, "", dtype=object)
+        for j, p in enumerate(self.o_pkgs):
+            m = (p >= 0) & linked[:, j]
+            nos = w.pk["tracking_no"][p[m]]
+            tn[m] = np.where(tn[m] == "", nos, np.strings.add(np.strings.add(tn[m].astype(str), ";"), nos))
+        self.tracking_nos = tn.astype(str)
+
+    # ------------------------------------------------------------------ payments
+    def _payments(self) -> None:
+        w, o = self.w, self.w.o
+        N = self.N
+        paid_amt = np.zeros(N, np.int64)
+        named = np.zeros(N, bool)
+        refs: dict[int, list[str]] = defaultdict(list)
+        s = w.settle
+        plat_names = np.array(C.PLATFORMS)
+        np.add.at(paid_amt, s["order"], s["amount"])
+        named[s["order"]] = True
+        sref = np.strings.add(
+            np.strings.add(np.strings.add("settlement:", plat_names[o["plat"][s["order"]]]), ":"), s["ref"]
+        )
+        self.settle_ref = sref
+        for oi, r in zip(s["order"].tolist(), sref.tolist(), strict=True):
+            refs[oi].append(r)
+        # receipts: known order numbers are those of any export
+        no_index = {str(x): i for i, x in enumerate(o["order_no"].tolist()) if o["plat"][i] == C.ERP}
+        covered = defaultdict(int)
+        self.pay_rows = []
+        self.alloc_rows = []
+        for pi, p in enumerate(w.payments):
+            ref = f"receipt:{p['ref']}"
+            known = [no_index[n] for n in p["named"] if n in no_index]
+            needs_review = bool(p["words_override"])
+            reason = "amount_in_words_mismatch" if needs_review else ""
+            if needs_review:
+                bucket = "needs_review"
+            elif not known:
+                bucket = "payment_without_order"
+            else:
+                bucket = "allocated"
+            allocs = []
+            if bucket == "allocated":
+                remaining = p["amount"]
+                seen = []
+                for oi in known:
+                    if oi not in seen:
+                        seen.append(oi)
+                for j, oi in enumerate(seen):
+                    if j == len(seen) - 1:
+                        a = remaining
+                    else:
+                        a = min(remaining, max(0, int(o["amount"][oi]) - covered[oi]))
+                    covered[oi] += a
+                    remaining -= a
+                    paid_amt[oi] += a
+                    named[oi] = True
+                    refs[oi].append(ref)
+                    allocs.append((oi, a))
+                    self.alloc_rows.append(
+                        [ref, self.key[oi], o["order_no"][oi], money_str(np.array([a]))[0]]
+                    )
+            self.pay_rows.append(
+                dict(
+                    index=pi, ref=ref, bucket=bucket, needs_review=needs_review, reason=reason, allocs=allocs
+                )
+            )
+        self.paid_amt = paid_amt
+        self.pay_named = named
+        self.refs = refs
+
+    # ------------------------------------------------------------------ three-way match
+    def _match(self) -> None:
+        o = self.w.o
+        st = self.status
+        scope = (o["paid"] < NEVER) & ~np.isin(st, ["cancelled", "refunded"])
+        has_trk = self.tracking_nos != ""
+        diff = np.select(
+            [~has_trk, ~self.pay_named, ~self.any_signed, self.paid_amt != o["amount"]],
+            [
+                "order_without_logistics",
+                "logistics_without_payment",
+                "logistics_not_signed",
+                "amount_mismatch",
+            ],
+            "",
+        )
+        self.scope = scope
+        self.diff = np.where(scope, diff, "")
+        self.match_status = np.where(scope, np.where(diff == "", "matched", "pending"), "")
+        # logistics state: 3 if any signed, else the state of the most recently updated package
+        ls = np.full(self.N, "", dtype=object)
+        best_t = np.full(self.N, -1, np.int64)
+        for j, p in enumerate(self.o_pkgs):
+            m = (p >= 0) & self.o_linked[:, j]
+            idx = np.flatnonzero(m)
+            pp = p[m]
+            t = np.where(self.pk_nvis[pp] > 0, self.pk_last_t[pp], -1)
+            upd = t > best_t[idx]
+            ls[idx[upd]] = np.where(self.pk_state[pp[upd]] >= 0, self.pk_state[pp[upd]].astype(str), "")
+            best_t[idx[upd]] = t[upd]
+        ls[self.any_signed] = "3"
+        self.logistics_state = ls.astype(str)
+
+    # ------------------------------------------------------------------ writers
+    def write_all(self, tdir: Path) -> dict:
+        tdir.mkdir(parents=True, exist_ok=True)
+        counts = {}
+        counts["orders"] = self.write_orders(tdir)
+        counts["order_lines"] = self.write_lines(tdir)
+        counts["payments"] = self.write_payments(tdir)
+        counts["receipts"] = self.write_receipts(tdir)
+        counts["three_way_match"] = self.write_match(tdir)
+        counts["tracking"] = self.write_tracking(tdir)
+        counts["logistics_exceptions"] = self.write_exceptions(tdir)
+        counts["heatmap"] = self.write_heatmap(tdir)
+        counts["sla_alerts"] = self.write_sla(tdir)
+        counts["correction_actions"] = self.write_corrections(tdir)
+        counts["aftersales_weekly"] = self.write_aftersales_weekly(tdir)
+        counts["rejected_rows"] = self.write_rejected(tdir)
+        counts["channel_health"] = self.write_channel_health(tdir)
+        counts["stockout_streaks"] = self.write_streaks(tdir)
+        counts["order_risks"] = self.write_risks(tdir)
+        counts["misdirected_payers"] = self.write_misdirected(tdir)
+        counts["duplicate_files"] = self.write_duplicates(tdir)
+        return counts
+
+    def write_orders(self, tdir: Path) -> int:
+        _w, o = self.w, self.w.o
+        anom = o["anom"]
+        names = np.full(self.N, "", dtype=object)
+        for nm in ANOMALY_NAMES:
+            m = (anom & AN[nm]) != 0
+            if m.any():
+                names[m] = np.where(
+                    names[m] == "", nm, np.strings.add(np.strings.add(names[m].astype(str), ";"), nm)
+                )
+        names = names.astype(str)
+        team = np.array([TEAM.get(d, "") for d in self.diff.tolist()])
+        rooms = np.array(C.DOUYIN_ROOM_IDS)
+
+        def make(i):
+            ch = o["channel"][i]
+            channel = np.select([ch == 0, ch == 1, ch == 2], ["直播", "短视频", "其他"], "")
+            chid = np.where(
+                ch == 0,
+                rooms[o["room"][i]],
+                np.where(ch == 1, np.strings.add("74", _pad17(o["video"][i] * 7919 + 1000000000)), ""),
+            )
+            chid = np.where(ch == 2, "other", chid)
+            paid_amt = np.where(self.pay_named[i], money_str(self.paid_amt[i]), "")
+            cust_id = np.where(
+                o["plat"][i] == C.ERP,
+                np.strings.add("B", o["cust"][i].astype(str)),
+                np.strings.add("C", o["cust"][i].astype(str)),
+            )
+            return [
+                self.key[i],
+                np.array(C.PLATFORMS)[o["plat"][i]],
+                o["order_no"][i],
+                cust_id,
+                channel,
+                chid,
+                self.status[i],
+                ts_str(o["created"][i]),
+                ts_str(o["paid"][i]),
+                ts_str(o["reviewed"][i]),
+                self.wh_code[i],
+                ts_str(o["shipped"][i]),
+                ts_str(o["signed"][i]),
+                ts_str(o["completed"][i]),
+                ts_str(o["cancel"][i]),
+                ts_str(o["refund"][i]),
+                money_str(o["amount"][i]),
+                self.tracking_nos[i],
+                _b(self.on_time[i], self.on_time_null[i]),
+                _b(self.sw24[i], self.sw24_null[i]),
+                self.delay_stage[i],
+                _b(self.scope[i]),
+                self.match_status[i],
+                self.diff[i],
+                team[i],
+                paid_amt,
+                self.logistics_state[i],
+                names[i],
+            ]
+
+        header = [
+            "order_key",
+            "platform",
+            "order_no",
+            "customer_id",
+            "channel",
+            "channel_id",
+            "status",
+            "created_at",
+            "paid_at",
+            "reviewed_at",
+            "warehouse_code",
+            "shipped_at",
+            "signed_at",
+            "completed_at",
+            "cancelled_at",
+            "refunded_at",
+            "order_amount",
+            "tracking_nos",
+            "on_time_72h",
+            "shipped_within_24h",
+            "delay_stage",
+            "in_match_scope",
+            "match_status",
+            "difference_type",
+            "responsible_team",
+            "paid_amount",
+            "logistics_state",
+            "anomalies",
+        ]
+        return _write_cols(tdir / "orders.csv", header, make, self.N)
+
+    def write_lines(self, tdir: Path) -> int:
+        ln, sku = self.w.ln, self.w.sku
+
+        def make(i):
+            sk = ln["sku"][i]
+            return [
+                self.key[ln["order"][i]],
+                (ln["j"][i] + 1).astype(str),
+                sku["code"][sk],
+                sku["name"][sk],
+                sku["cat"][sk],
+                ln["qty"][i].astype(str),
+                money_str(ln["amount"][i]),
+                _b(ln["gift"][i]),
+            ]
+
+        return _write_cols(
+            tdir / "order_lines.csv",
+            ["order_key", "line_no", "sku", "product_name", "category", "quantity", "line_amount", "is_gift"],
+            make,
+            int(ln["order"].size),
+        )
+
+    def _payer_name(self, p) -> str:
+        if isinstance(p["payer"], str):
+            k = int(p["payer"][1:])
+            return self.w.b2b["strangers"][k % len(self.w.b2b["strangers"])]
+        return str(self.w.b2b["name"][p["payer"] % self.w.b2b["name"].size])
+
+    def write_payments(self, tdir: Path) -> int:
+        w, o = self.w, self.w.o
+        rows = []
+        for pr in self.pay_rows:
+            p = w.payments[pr["index"]]
+            rows.append(
+                [
+                    pr["ref"],
+                    "receipt",
+                    "erp",
+                    p["bank"],
+                    p["receipt_no"],
+                    p["txn_serial"],
+                    "",
+                    ";".join(p["files"]),
+                    ts_one(p["time"]),
+                    f"{p['amount'] // 100}.{p['amount'] % 100:02d}",
+                    self._payer_name(p),
+                    " ".join(p["named"]),
+                    ";".join(f"{self.key[oi]}={a // 100}.{a % 100:02d}" for oi, a in pr["allocs"]),
+                    pr["bucket"],
+                    "true" if pr["needs_review"] else "false",
+                    pr["reason"],
+                ]
+            )
+        s = w.settle
+        nr = len(rows)
+        rcols = [np.array([r[j] for r in rows], dtype=str) for j in range(16)] if nr else None
+
+        def settle_cols(k):
+            so = s["order"][k]
+            plat = np.array(C.PLATFORMS)[o["plat"][so]]
+            files = np.strings.add(
+                np.strings.add(np.strings.add(np.strings.add("settlements/", plat), "/"), plat),
+                np.strings.add(np.strings.add("_settlement_", ts_str(s["time"][k], "ymd")), ".csv"),
+            )
+            amt = money_str(s["amount"][k])
+            e = np.full(k.size, "")
+            return [
+                self.settle_ref[k],
+                np.full(k.size, "settlement"),
+                plat,
+                e,
+                e,
+                e,
+                s["ref"][k],
+                files,
+                ts_str(s["time"][k]),
+                amt,
+                e,
+                o["order_no"][so],
+                np.strings.add(np.strings.add(self.key[so], "="), amt),
+                np.full(k.size, "allocated"),
+                np.full(k.size, "false"),
+                e,
+            ]
+
+        def make(i):
+            ri, si = i[i < nr], i[i >= nr] - nr
+            sc = settle_cols(si)
+            if ri.size == 0:
+                return sc
+            return [
+                np.concatenate([rc[ri].astype(object), c.astype(object)])
+                for rc, c in zip(rcols, sc, strict=True)
+            ]
+
+        n = _write_cols(
+            tdir / "payments.csv",
+            [
+                "payment_ref",
+                "kind",
+                "platform",
+                "bank",
+                "receipt_no",
+                "txn_serial",
+                "settlement_ref",
+                "source_files",
+                "paid_at",
+                "amount",
+                "payer_name",
+                "order_nos_named",
+                "allocations",
+                "bucket",
+                "needs_review",
+                "review_reason",
+            ],
+            make,
+            nr + int(s["order"].size),
+        )
+        _write(
+            tdir / "payment_allocations.csv",
+            ["payment_ref", "order_key", "order_no", "allocated_amount"],
+            self.alloc_rows,
+        )
+        return n
+
+    def write_receipts(self, tdir: Path) -> int:
+        from .writers import receipt_records
+
+        rows = []
+        for r in receipt_records(self.w):
+            rec = r["rec"]
+            p = self.w.payments[r["payment"]]
+            rows.append(
+                [
+                    r["file"],
+                    rec["bank"],
+                    rec["receipt_no"],
+                    rec["txn_serial"],
+                    rec["txn_date"],
+                    rec["txn_time"],
+                    rec["payer_name"],
+                    rec["payer_account"],
+                    rec["payer_bank"],
+                    rec["payee_name"],
+                    rec["payee_account"],
+                    rec["payee_bank"],
+                    str(rec["amount"]),
+                    " ".join(p["named"]),
+                    rec["purpose"],
+                    rec["summary"],
+                    rec["print_count"],
+                    "true" if rec["print_count"] > 1 else "false",
+                    "false" if p["words_override"] else "true",
+                    str(rec.get("words_override_amount", "")),
+                    r["fmt"],
+                    "true" if rec["swap_sides"] else "false",
+                    "true" if p["words_override"] else "false",
+                    "amount_in_words_mismatch" if p["words_override"] else "",
+                    f"receipt:{p['ref']}",
+                ]
+            )
+        return _write(
+            tdir / "receipts.csv",
+            [
+                "source_file",
+                "bank",
+                "receipt_no",
+                "txn_serial",
+                "txn_date",
+                "txn_time",
+                "payer_name",
+                "payer_account",
+                "payer_bank",
+                "payee_name",
+                "payee_account",
+                "payee_bank",
+                "amount",
+                "order_nos",
+                "purpose",
+                "summary",
+                "print_count",
+                "is_reprint",
+                "words_ok",
+                "words_amount_if_wrong",
+                "format",
+                "swap_sides",
+                "needs_review",
+                "review_reason",
+                "receipt_ref",
+            ],
+            rows,
+        )
+
+    def write_match(self, tdir: Path) -> int:
+        w, o = self.w, self.w.o
+        idx = np.flatnonzero(self.scope)
+        d = self.diff[idx]
+        refs = (
+            np.array([";".join(self.refs.get(i, [])) for i in idx.tolist()], dtype=str)
+            if idx.size
+            else np.zeros(0, str)
+        )
+        cols = [
+            self.key[idx],
+            self.key[idx],
+            o["order_no"][idx],
+            self.tracking_nos[idx],
+            refs,
+            money_str(o["amount"][idx]),
+            np.where(self.pay_named[idx], money_str(self.paid_amt[idx]), ""),
+            self.logistics_state[idx],
+            self.match_status[idx],
+            d,
+            np.array([TEAM.get(x, "") for x in d.tolist()]),
+        ]
+        cols = [np.asarray(c, dtype=str).tolist() for c in cols]
+        rows = list(zip(*cols, strict=True))
+        for pr in self.pay_rows:
+            if pr["bucket"] != "payment_without_order":
+                continue
+            p = w.payments[pr["index"]]
+            rows.append(
+                (
+                    pr["ref"],
+                    "",
+                    " ".join(p["named"]),
+                    "",
+                    pr["ref"],
+                    "",
+                    f"{p['amount'] // 100}.{p['amount'] % 100:02d}",
+                    "",
+                    "pending",
+                    "payment_without_order",
+                    TEAM["payment_without_order"],
+                )
+            )
+        orph = np.flatnonzero(w.pk["orphan"] & (self.pk_nvis > 0))
+        for p in orph.tolist():
+            nu = str(w.pk["tracking_no"][p])
+            rows.append(
+                (
+                    f"tracking:{nu}",
+                    "",
+                    "",
+                    nu,
+                    "",
+                    "",
+                    "",
+                    str(self.pk_state[p]),
+                    "pending",
+                    "logistics_without_order",
+                    TEAM["logistics_without_order"],
+                )
+            )
+        return _write(
+            tdir / "three_way_match.csv",
+            [
+                "match_key",
+                "order_key",
+                "order_no",
+                "tracking_nos",
+                "payment_refs",
+                "order_amount",
+                "paid_amount",
+                "logistics_state",
+                "match_status",
+                "difference_type",
+                "responsible_team",
+            ],
+            rows,
+        )
+
+    def write_tracking(self, tdir: Path) -> int:
+        w = self.w
+        pk = w.pk
+        P = pk["order"].size
+        keys = np.full(P, "", dtype=object)
+        real = ~pk["orphan"]
+        keys[real] = self.key[pk["order"][real]]
+        hp = pk["partner"] >= 0
+        keys[hp] = np.strings.add(np.strings.add(keys[hp].astype(str), ";"), self.key[pk["partner"][hp]])
+        npush = np.bincount(w.pushes["pkg"], minlength=P)
+        vis = self.pk_nvis > 0
+        bucket = np.where(
+            pk["orphan"],
+            "orphan",
+            np.where(self.pk_exc != "", "exception", np.where(self.pk_state == 3, "signed", "in_transit")),
+        )
+        idx = np.flatnonzero(vis | (self.pk_linked & real))
+        cols = [
+            pk["tracking_no"][idx],
+            np.array([c[0] for c in C.COURIERS])[pk["carrier"][idx]],
+            keys[idx].astype(str),
+            np.array(C.WAREHOUSES)[pk["wh"][idx]],
+            ts_str(pk["outbound"][idx]),
+            ts_str(self.pk_first_t[idx]),
+            np.where(self.pk_state[idx] >= 0, self.pk_state[idx].astype(str), ""),
+            ts_str(self.pk_last_t[idx]),
+            self.pk_nvis[idx].astype(str),
+            npush[idx].astype(str),
+            self.pk_exc[idx],
+            np.where(vis[idx], bucket[idx], "no_track_yet"),
+            _b(pk["part"][idx] == 1),
+            _b(pk["partner"][idx] >= 0),
+        ]
+        return _write_cols(
+            tdir / "tracking.csv",
+            [
+                "tracking_no",
+                "carrier",
+                "order_keys",
+                "warehouse_code",
+                "outbound_at",
+                "first_node_at",
+                "latest_state",
+                "latest_node_at",
+                "nodes",
+                "pushes",
+                "exception_type",
+                "bucket",
+                "is_second_parcel",
+                "is_merged_parcel",
+            ],
+            cols,
+        )
+
+    def write_exceptions(self, tdir: Path) -> int:
+        from .writers import node_context
+
+        w = self.w
+        pk = w.pk
+        idx = np.flatnonzero(self.pk_exc != "")
+        rows = []
+        for p in idx.tolist():
+            e = str(self.pk_exc[p])
+            last = int(self.pk_last_t[p])
+            since = last + 24 * HOUR if e == "stalled_24h" else last
+            ok = "" if pk["orphan"][p] else str(self.key[pk["order"][p]])
+            rows.append(
+                [
+                    str(pk["tracking_no"][p]),
+                    C.COURIERS[int(pk["carrier"][p])][0],
+                    ok,
+                    e,
+                    ts_one(since),
+                    ts_one(last),
+                    node_context(w, p, int(self.pk_nvis[p]) - 1),
+                ]
+            )
+        return _write(
+            tdir / "logistics_exceptions.csv",
+            [
+                "tracking_no",
+                "carrier",
+                "order_key",
+                "exception_type",
+                "since",
+                "last_event_at",
+                "last_context",
+            ],
+            rows,
+        )
+
+    def heatmap_grid(self):
+        w, o = self.w, self.w.o
+        as_of = w.as_of
+        as_day = (as_of - w.t0) // DAY
+        days = np.arange(as_day - 29, as_day + 1)
+        end = w.t0 + (days + 1) * DAY
+        end[-1] = as_of
+        paid = o["paid"]
+        term = np.minimum(np.minimum(o["shipped"], o["cancel"]), o["refund"])
+        whs = list(C.WAREHOUSES) + [UNASSIGNED]
+        wcode = np.where(o["reviewed"] <= as_of, o["wh"].astype(np.int64), len(C.WAREHOUSES))
+        grid = np.zeros((days.size, len(whs)), np.int64)
+        live = paid < NEVER
+        for i, e in enumerate(end.tolist()):
+            m = live & (paid <= e - 24 * HOUR) & (term > e)
+            grid[i] = np.bincount(wcode[m], minlength=len(whs))
+        return days, whs, grid
+
+    def write_heatmap(self, tdir: Path) -> int:
+        days, whs, grid = self.heatmap_grid()
+        rows = []
+        for i, d in enumerate(days.tolist()):
+            ds = ts_one(self.w.t0 + d * DAY)[:10]
+            for j, wc in enumerate(whs):
+                rows.append([ds, wc, int(grid[i, j])])
+        return _write(tdir / "heatmap.csv", ["day", "warehouse_code", "overdue_unshipped_orders"], rows)
+
+    def shortage(self) -> np.ndarray:
+        """Order-level stock shortage, recomputed from the inventory snapshots (latest at or before payment)."""
+        from .writers import stock_snapshots
+
+        w, o, ln = self.w, self.w.o, self.w.ln
+        t, wh, sk, level = stock_snapshots(w)
+        n_slots = w.stock_short.shape[1]
+        tot = np.zeros((w.sku["n"], n_slots), np.int64)
+        slot = (t - w.t0) // SLOT
+        np.add.at(tot, (sk, slot), level)
+        paid = o["paid"][ln["order"]]
+        ok = paid < NEVER
+        ls = np.clip((paid - w.t0) // SLOT, 0, n_slots - 1)
+        short_line = ok & (tot[ln["sku"], ls] < ln["qty"])
+        return np.bincount(ln["order"], weights=short_line, minlength=self.N) > 0
+
+    def write_sla(self, tdir: Path) -> int:
+        w, o = self.w, self.w.o
+        paid, rev = o["paid"], o["reviewed"]
+        short = self.shortage()
+        self.short = short
+        has = paid < NEVER
+        rows_k, rows_t, rows_type = [], [], []
+        s = np.flatnonzero(has & short)
+        rows_k.append(s)
+        rows_t.append(paid[s])
+        rows_type.append(np.full(s.size, 2))
+        r = np.flatnonzero(has & ~short)
+        rows_k.append(r)
+        rows_t.append(paid[r])
+        rows_type.append(np.zeros(r.size, np.int64))
+        esc = np.flatnonzero(has & ~short & (rev > paid + 2 * HOUR) & (paid + 2 * HOUR <= w.as_of))
+        rows_k.append(esc)
+        rows_t.append(paid[esc] + 2 * HOUR)
+        rows_type.append(np.ones(esc.size, np.int64))
+        k = np.concatenate(rows_k)
+        t = np.concatenate(rows_t)
+        ty = np.concatenate(rows_type)
+        srt = np.lexsort((ty, k, t))
+        k, t, ty = k[srt], t[srt], ty[srt]
+        types = np.array(["review_pending", "review_escalated", "stock_shortage"])
+        roles = np.array(["ops_lead", "warehouse_supervisor", "purchasing"])
+        return _write_cols(
+            tdir / "sla_alerts.csv",
+            ["order_key", "alert_type", "recipient_role", "raised_at"],
+            [self.key[k], types[ty], roles[ty], ts_str(t)],
+        )
+
+    def write_corrections(self, tdir: Path) -> int:
+        w, o, ln = self.w, self.w.o, self.w.ln
+        rows = []
+        seen_freeze, seen_qc, seen_sup = set(), set(), set()
+        events = sorted(w.misship, key=lambda m: (m["detected"], m["order"]))
+        sku_lines: dict[int, np.ndarray] = {}
+        for ms in events:
+            s, wi, t = ms["sku"], ms["wh"], ms["detected"]
+            trig = str(self.key[ms["order"]])
+            code = str(w.sku["code"][s])
+            whc = C.WAREHOUSES[wi]
+            if s not in sku_lines:
+                sku_lines[s] = np.unique(ln["order"][ln["sku"] == s])
+            cand = sku_lines[s]
+            m = (o["wh"][cand] == wi) & (o["reviewed"][cand] <= t) & (o["shipped"][cand] > t)
+            for oi in cand[m].tolist():
+                if (oi, s) in seen_freeze:
+                    continue
+                seen_freeze.add((oi, s))
+                rows.append([trig, "freeze_order", str(self.key[oi]), whc, code, ts_one(t)])
+            if (wi, s) not in seen_qc:
+                seen_qc.add((wi, s))
+                rows.append([trig, "qc_task", f"{whc}:{code}", whc, code, ts_one(t)])
+            if s not in seen_sup:
+                seen_sup.add(s)
+                rows.append([trig, "supplier_alert", str(w.sku["supplier"][s]), whc, code, ts_one(t)])
+        mrows = [
+            [
+                str(self.key[m["order"]]),
+                m["kind"],
+                str(w.sku["code"][m["sku"]]),
+                str(w.sku["code"][m["replacement"]]) if m["replacement"] >= 0 else "",
+                C.WAREHOUSES[m["wh"]],
+                f"BC{m['wh'] + 1}{ts_one(int(o['wave'][m['order']]), 'compact').replace('_', '')[:12]}",
+                str(w.pk["tracking_no"][m["pkg"]]),
+                ts_one(m["detected"]),
+            ]
+            for m in events
+        ]
+        _write(
+            tdir / "mis_shipments.csv",
+            [
+                "order_key",
+                "kind",
+                "ordered_sku",
+                "shipped_sku",
+                "warehouse_code",
+                "wave_no",
+                "tracking_no",
+                "detected_at",
+            ],
+            mrows,
+        )
+        return _write(
+            tdir / "correction_actions.csv",
+            ["trigger_ref", "action_type", "target", "warehouse_code", "sku", "created_at"],
+            rows,
+        )
+
+    def write_aftersales_weekly(self, tdir: Path) -> int:
+        w, o = self.w, self.w.o
+        tk = w.tickets
+        n = tk["order"].size
+        rows = []
+        ticket_rows = []
+        if n:
+            week = (tk["applied"] - w.t0) // DAY
+            import datetime as dt
+
+            base = w.start
+            wk_start = []
+            for d in week.tolist():
+                day = base + dt.timedelta(days=int(d))
+                wk_start.append((day - dt.timedelta(days=day.weekday())).isoformat())
+            sku_code = w.sku["code"][tk["sku"]]
+            cat = w.sku["cat"][tk["sku"]]
+            whc = np.where(
+                o["reviewed"][tk["order"]] <= w.as_of, np.array(C.WAREHOUSES)[o["wh"][tk["order"]]], ""
+            )
+            ob = o["outbound"][tk["order"]]
+            hr = ((ob % DAY) // HOUR // 2) * 2
+            slot = np.where(
+                ob < NEVER,
+                np.array([f"{h:02d}:00-{h + 2:02d}:00" for h in range(0, 24, 2)])[np.clip(hr // 2, 0, 11)],
+                "",
+            )
+            handling = np.where(tk["resolved"] < NEVER, (tk["resolved"] - tk["applied"]) / 60.0, np.nan)
+            by = defaultdict(list)
+            wk_total = defaultdict(int)
+            for i in range(n):
+                wk_total[wk_start[i]] += 1
+                for tag in dict.fromkeys(tk["tags"][i]):
+                    by[(wk_start[i], tag)].append(i)
+                ticket_rows.append(
+                    [
+                        str(tk["ticket_no"][i]),
+                        str(self.key[tk["order"][i]]),
+                        str(sku_code[i]),
+                        str(cat[i]),
+                        str(whc[i]),
+                        "|".join(tk["tags"][i]),
+                        ts_one(int(tk["applied"][i])),
+                        ts_one(int(tk["resolved"][i])),
+                        str(slot[i]),
+                    ]
+                )
+            weeks = sorted({k[0] for k in by})
+            for wk in weeks:
+                tags = [(t, by[(wk, t)]) for (ww, t) in by if ww == wk]
+                tags.sort(key=lambda x: (-len(x[1]), x[0]))
+                for rank, (tag, ids) in enumerate(tags, 1):
+
+                    def top(vals):
+                        cnt = defaultdict(int)
+                        for v in vals:
+                            cnt[v] += 1
+                        best = sorted(cnt.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+                        return best[0], f"{best[1] / len(vals):.4f}"
+
+                    ts_ = top([str(sku_code[i]) for i in ids])
+                    tc = top([str(cat[i]) for i in ids])
+                    tw = top([str(whc[i]) for i in ids])
+                    th = top([str(slot[i]) for i in ids])
+                    hm = handling[ids]
+                    avg = f"{np.nanmean(hm):.2f}" if np.isfinite(hm).any() else ""
+                    rows.append(
+                        [
+                            wk,
+                            tag,
+                            len(ids),
+                            f"{len(ids) / wk_total[wk]:.4f}",
+                            rank,
+                            ts_[0],
+                            ts_[1],
+                            tc[0],
+                            tc[1],
+                            tw[0],
+                            tw[1],
+                            th[0],
+                            th[1],
+                            avg,
+                        ]
+                    )
+        _write(
+            tdir / "aftersales_tickets.csv",
+            [
+                "ticket_no",
+                "order_key",
+                "sku",
+                "category",
+                "warehouse_code",
+                "reason_tags",
+                "applied_at",
+                "resolved_at",
+                "hour_slot",
+            ],
+            ticket_rows,
+        )
+        return _write(
+            tdir / "aftersales_weekly.csv",
+            [
+                "week_start",
+                "reason_tag",
+                "tickets",
+                "share_of_tickets",
+                "rank",
+                "top_sku",
+                "top_sku_share",
+                "top_category",
+                "top_category_share",
+                "top_warehouse",
+                "top_warehouse_share",
+                "top_hour_slot",
+                "top_hour_slot_share",
+                "avg_handling_minutes",
+            ],
+            rows,
+        )
+
+    def write_rejected(self, tdir: Path) -> int:
+        # row_number = the line in the file as a spreadsheet shows it (header = 1), as the loader reports it
+        rows = sorted((f, n + 1, source, reason) for f, n, source, reason in self.out.rejected)
+        return _write(tdir / "rejected_rows.csv", ["source_file", "row_number", "source", "reason"], rows)
+
+    def write_channel_health(self, tdir: Path) -> int:
+        w, o = self.w, self.w.o
+        m = np.flatnonzero(o["plat"] == C.DOUYIN)
+        ch = o["channel"][m]
+        chn = np.select([ch == 0, ch == 1], ["直播", "短视频"], "other")
+        cid = np.where(
+            ch == 0,
+            np.array(C.DOUYIN_ROOM_IDS)[o["room"][m]],
+            np.where(ch == 1, np.strings.add("74", _pad17(o["video"][m] * 7919 + 1000000000)), "other"),
+        )
+        day = ts_str(o["created"][m], "date")
+        due = o["created"][m] + 72 * HOUR <= w.as_of
+        unpaid = due & (o["paid"][m] > o["created"][m] + 72 * HOUR)
+        agg: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+        for d, c, i, u in zip(day.tolist(), chn.tolist(), cid.tolist(), unpaid.tolist(), strict=True):
+            a = agg[(d, c, i)]
+            a[0] += 1
+            a[1] += int(u)
+        rows = []
+        for (d, c, i), (n, u) in sorted(agg.items()):
+            rate = u / n
+            rows.append([d, c, i, n, u, f"{rate:.4f}", "true" if (rate > 0.65 and n >= 20) else "false"])
+        return _write(
+            tdir / "channel_health.csv",
+            ["day", "channel", "channel_id", "orders", "unpaid_after_72h", "unpaid_rate", "alert"],
+            rows,
+        )
+
+    def write_streaks(self, tdir: Path) -> int:
+        w, o, ln = self.w, self.w.o, self.w.ln
+        short = self.short if hasattr(self, "short") else self.shortage()
+        rows = []
+        paid_l = o["paid"][ln["order"]]
+        ok = paid_l < NEVER
+        for s in range(w.sku["n"]):
+            m = np.flatnonzero(ok & (ln["sku"] == s))
+            if m.size < 3:
+                continue
+            oi = ln["order"][m]
+            srt = np.lexsort((self.key[oi], o["paid"][oi]))
+            oi = oi[srt]
+            fl = short[oi]
+            i = 0
+            while i < fl.size:
+                if fl[i]:
+                    j = i
+                    while j < fl.size and fl[j]:
+                        j += 1
+                    if j - i >= 3:
+                        rows.append(
+                            [
+                                str(w.sku["code"][s]),
+                                "ALL",
+                                ts_one(int(o["paid"][oi[i]])),
+                                ts_one(int(o["paid"][oi[j - 1]])),
+                                j - i,
+                            ]
+                        )
+                    i = j
+                else:
+                    i += 1
+        rows.sort(key=lambda r: (r[2], r[0]))
+        return _write(
+            tdir / "stockout_streaks.csv",
+            ["sku", "warehouse_scope", "first_order_at", "last_order_at", "orders_blocked"],
+            rows,
+        )
+
+    def write_risks(self, tdir: Path) -> int:
+        w = self.w
+        ac = w.addr_changes
+        rows = []
+        for k in range(ac["order"].size):
+            if ac["changes"][k] >= 2:
+                oi = int(ac["order"][k])
+                rows.append(
+                    [
+                        str(self.key[oi]),
+                        "address_changed_repeatedly",
+                        "receiver address changed 2 times before shipping",
+                        ts_one(int(ac["h3"][k])),
+                    ]
+                )
+        rows.sort()
+        return _write(tdir / "order_risks.csv", ["order_key", "risk_type", "detail", "detected_at"], rows)
+
+    def write_misdirected(self, tdir: Path) -> int:
+        w = self.w
+        agg: dict[str, list] = {}
+        for pr in self.pay_rows:
+            if pr["bucket"] != "payment_without_order":
+                continue
+            p = w.payments[pr["index"]]
+            nm = self._payer_name(p)
+            a = agg.setdefault(nm, [0, 0, NEVER, 0])
+            a[0] += 1
+            a[1] += p["amount"]
+            a[2] = min(a[2], p["time"])
+            a[3] = max(a[3], p["time"])
+        rows = [
+            [nm, a[0], f"{a[1] // 100}.{a[1] % 100:02d}", ts_one(a[2]), ts_one(a[3])]
+            for nm, a in sorted(agg.items())
+            if a[0] >= 2
+        ]
+        return _write(
+            tdir / "misdirected_payers.csv",
+            ["payer_name", "orphan_payments", "orphan_amount", "first_seen", "last_seen"],
+            rows,
+        )
+
+    def write_duplicates(self, tdir: Path) -> int:
+        return _write(
+            tdir / "duplicate_files.csv", ["duplicate_file", "original_file"], sorted(self.out.duplicates)
+        )
+
+
+def _pad17(x):
+    from .util import pad
+
+    return pad(x, 17)
+
+
+def write_meta(tdir: Path, w: World, args: dict, counts: dict, out, truth: Truth) -> dict:
+    o = w.o
+    anomalies = {nm: int(((o["anom"] & AN[nm]) != 0).sum()) for nm in ANOMALY_NAMES}
+    meta = {
+        "as_of": ts_one(w.as_of),
+        "window_start": ts_one(w.t0),
+        "seed": w.seed,
+        "args": args,
+        "counts": {
+            "orders": int(w.n_orders),
+            "orders_by_platform": {p: int((o["plat"] == i).sum()) for i, p in enumerate(C.PLATFORMS)},
+            "order_lines": int(w.ln["order"].size),
+            "packages": int((~w.pk["orphan"]).sum()),
+            "orphan_tracking_numbers": int(w.pk["orphan"].sum()),
+            "track_pushes": int(w.pushes["pkg"].size),
+            "payments_receipt": len(w.payments),
+            "receipt_files": len(w.receipts),
+            "settlement_rows": int(w.settle["order"].size),
+            "aftersales_tickets": int(w.tickets["order"].size),
+            "aftersales_rejected": len(w.bad_tickets),
+            "inquiries": int(w.inquiries["order"].size),
+            "rejected_rows": len(out.rejected),
+            "duplicate_files": len(out.duplicates),
+            "truth_rows": counts,
+            "files_by_source": dict(sorted(out.files.items())),
+            "rows_by_source": dict(sorted(out.rows.items())),
+        },
+        "anomalies": anomalies,
+        "planted": {
+            "bad_live_room": {"room_id": w.bad_room, "day": ts_one(w.t0 + w.bad_day * DAY)[:10]},
+            "mis_shipment_warehouse": C.WAREHOUSES[1],
+            "mis_shipment_waves": sorted(
+                {
+                    f"BC2{ts_one(int(o['wave'][m['order']]), 'compact').replace('_', '')[:12]}"
+                    for m in w.misship
+                }
+            ),
+            "aftersales_cluster": {
+                "tag": w.cluster.get("tag"),
+                "category": w.cluster.get("category"),
+                "warehouse": w.cluster.get("warehouse"),
+                "tickets": int(len(w.cluster.get("orders", []))),
+            },
+            "stock_shortage_orders": int(truth.short.sum()) if hasattr(truth, "short") else None,
+        },
+        "status_counts": {s: int((truth.status == s).sum()) for s in sorted(set(truth.status.tolist()))},
+        "match_counts": {
+            d or "matched": int(((truth.diff == d) & truth.scope).sum())
+            for d in sorted(set(truth.diff[truth.scope].tolist()))
+        },
+    }
+    (tdir / "meta.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+    )
+    return meta
+
+
+__all__ = ["Truth", "write_meta", "UNASSIGNED", "TEAM", "money_str", "defaultdict"]
