@@ -1,0 +1,67 @@
+-- B2B sales order lines, current state: for each order the lines of its latest export
+-- (latest wins, by export time then load time). The export has no line id: line_no is the
+-- line's position within the order in that export (1, 2, …).
+-- B2B orders are fulfilled on account: paid_at (the clock of every fulfilment rule) is 下单时间.
+with
+
+source as (
+
+    select * from {{ source('raw', 'orders_erp') }}
+
+),
+
+ranked_files as (
+
+    select
+        *,
+        dense_rank() over (
+            partition by order_no
+            order by _export_time desc, _loaded_at desc, _file_sha256 desc
+        ) as file_rank
+    from source
+
+),
+
+latest as (
+
+    select
+        *,
+        row_number() over (
+            partition by order_no
+            order by _row_number
+        ) as line_position
+    from ranked_files
+    where file_rank = 1
+
+),
+
+final as (
+
+    select
+        'erp' as platform,
+        order_no,
+        {{ dbt.concat(["'erp:'", "order_no"]) }} as order_key,
+        cast(line_position as {{ dbt.type_string() }}) as line_no,
+        customer_code,
+        customer_name,
+        placed_at as created_at,
+        placed_at as paid_at,
+        sku,
+        quantity,
+        unit_price,
+        line_amount,
+        order_amount,
+        warehouse_code,
+        status,
+        status_raw,
+        address,
+        contact_name,
+        contact_phone,
+        _source_file,
+        _row_number,
+        _export_time
+    from latest
+
+)
+
+select * from final

@@ -1,0 +1,74 @@
+-- 有赞 mini-program order lines, current state: for each order the lines of its latest export
+-- (latest wins, by export time then load time), each line (oid) once.
+with
+
+source as (
+
+    select * from {{ source('raw', 'orders_miniprogram') }}
+
+),
+
+ranked_files as (
+
+    select
+        *,
+        dense_rank() over (
+            partition by tid
+            order by _export_time desc, _loaded_at desc, _file_sha256 desc
+        ) as file_rank
+    from source
+
+),
+
+latest as (
+
+    select
+        *,
+        row_number() over (
+            partition by tid, oid
+            order by update_time desc, _row_number desc
+        ) as line_rank
+    from ranked_files
+    where file_rank = 1
+
+),
+
+final as (
+
+    select
+        'miniprogram' as platform,
+        tid as order_no,
+        {{ dbt.concat(["'miniprogram:'", "tid"]) }} as order_key,
+        oid as line_no,
+        outer_sku_id as sku,
+        title as product_title,
+        num as quantity,
+        line_payment as line_amount,
+        is_present as is_gift,
+        payment as order_amount,
+        total_fee,
+        post_fee,
+        created as created_at,
+        pay_time as paid_at,
+        consign_time as shipped_at,
+        success_time as completed_at,
+        update_time as updated_at,
+        status,
+        status_raw,
+        tracking_nos,
+        express_ids,
+        receiver_name,
+        receiver_tel as receiver_phone,
+        delivery_province as province,
+        delivery_city as city,
+        delivery_district as district,
+        delivery_address as address,
+        _source_file,
+        _row_number,
+        _export_time
+    from latest
+    where line_rank = 1
+
+)
+
+select * from final

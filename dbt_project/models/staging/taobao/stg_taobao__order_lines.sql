@@ -1,0 +1,61 @@
+-- 淘宝/天猫 order lines (宝贝报表), current state: for each order the lines of its latest export
+-- (latest wins, by export time then load time). The export has no line id: line_no is the
+-- line's position within the order in that export (1, 2, …).
+with
+
+source as (
+
+    select * from {{ source('raw', 'order_lines_taobao') }}
+
+),
+
+ranked_files as (
+
+    select
+        *,
+        dense_rank() over (
+            partition by order_no
+            order by _export_time desc, _loaded_at desc, _file_sha256 desc
+        ) as file_rank
+    from source
+
+),
+
+latest as (
+
+    select
+        *,
+        row_number() over (
+            partition by order_no
+            order by _row_number
+        ) as line_position
+    from ranked_files
+    where file_rank = 1
+
+),
+
+final as (
+
+    select
+        'taobao' as platform,
+        order_no,
+        {{ dbt.concat(["'taobao:'", "order_no"]) }} as order_key,
+        cast(line_position as {{ dbt.type_string() }}) as line_no,
+        sku,
+        outer_id,
+        product_title,
+        product_attributes,
+        bundle_info,
+        quantity,
+        unit_price,
+        cast(unit_price * quantity as decimal(18, 2)) as line_amount,
+        status_raw,
+        remark,
+        _source_file,
+        _row_number,
+        _export_time
+    from latest
+
+)
+
+select * from final

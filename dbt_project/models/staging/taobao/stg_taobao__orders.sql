@@ -1,0 +1,59 @@
+-- 淘宝/天猫 orders (订单报表), current state: one row per order, from its latest export
+-- (latest wins, by export time then load time; within one file the first row).
+with
+
+source as (
+
+    select * from {{ source('raw', 'orders_taobao') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by order_no
+            order by _export_time desc, _loaded_at desc, _file_sha256 desc, _row_number
+        ) as export_rank
+    from source
+
+),
+
+final as (
+
+    select
+        'taobao' as platform,
+        order_no,
+        {{ dbt.concat(["'taobao:'", "order_no"]) }} as order_key,
+        buyer_nick,
+        payment_no,
+        goods_amount,
+        shipping_fee,
+        order_amount,
+        paid_amount,
+        created_at,
+        paid_at,
+        status,
+        status_raw,
+        close_reason,
+        product_title,
+        item_kinds,
+        quantity,
+        courier,
+        tracking_nos,
+        receiver_name,
+        receiver_phone,
+        address,
+        buyer_message,
+        merchant_remark,
+        shop_name,
+        _source_file,
+        _row_number,
+        _export_time
+    from ranked
+    where export_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,110 @@
+-- One row per tracking number, from its latest push: carrier, latest 快递100 state, newest and first
+-- node time, and signed_at = the time of the first node with state 3 (签收). A number whose pushes
+-- all have an empty history still gets a row (node times null).
+with
+
+source as (
+
+    select * from {{ source('raw', 'tracks') }}
+
+),
+
+nodes as (
+
+    select * from {{ ref('stg_tracks__track_nodes') }}
+
+),
+
+pushes as (
+
+    select distinct
+        tracking_no,
+        carrier,
+        state_provider,
+        push_status,
+        push_state,
+        is_check,
+        push_latest_at,
+        node_count,
+        push_index,
+        _source_file,
+        _file_sha256,
+        _export_time,
+        _loaded_at
+    from source
+
+),
+
+ranked_pushes as (
+
+    select
+        *,
+        row_number() over (
+            partition by tracking_no
+            order by
+                case when push_latest_at is null then 1 else 0 end,
+                push_latest_at desc,
+                _export_time desc,
+                _loaded_at desc,
+                _file_sha256 desc,
+                push_index desc
+        ) as push_rank
+    from pushes
+
+),
+
+push_counts as (
+
+    select
+        tracking_no,
+        count(*) as pushes
+    from pushes
+    group by tracking_no
+
+),
+
+node_summary as (
+
+    select
+        tracking_no,
+        min(node_time) as first_node_at,
+        max(node_time) as latest_node_at,
+        min(case when node_state = '3' then node_time end) as signed_at,
+        max(case when node_index = 0 then node_state end) as latest_node_state,
+        max(case when node_index = 0 then context end) as latest_context,
+        max(case when node_index = 0 then area_name end) as latest_area_name,
+        count(*) as nodes
+    from nodes
+    group by tracking_no
+
+),
+
+final as (
+
+    select
+        p.tracking_no,
+        p.carrier,
+        p.state_provider,
+        coalesce(p.push_state, s.latest_node_state) as latest_state,
+        s.latest_node_state,
+        p.push_status,
+        p.is_check,
+        s.latest_node_at,
+        s.first_node_at,
+        s.signed_at,
+        s.latest_context,
+        s.latest_area_name,
+        coalesce(s.nodes, 0) as nodes,
+        c.pushes,
+        p._source_file,
+        p._export_time
+    from ranked_pushes as p
+    left join node_summary as s
+        on s.tracking_no = p.tracking_no
+    left join push_counts as c
+        on c.tracking_no = p.tracking_no
+    where p.push_rank = 1
+
+)
+
+select * from final

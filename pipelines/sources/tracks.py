@@ -1,0 +1,232 @@
+"""快递100 track pushes (`tracks/*.json|*.jsonl`): one raw row per track node. CONTRACT §1.8.
+
+A file holds one push object, a JSON array of pushes, or JSON lines (one push per line). Every push
+carries the whole history of one tracking number so far, newest node first; a later push supersedes an
+earlier one (staging keeps only the latest push per number). Each node becomes one row with the push's
+fields repeated; a push whose `data` is empty still gives one row with the node columns null.
+
+State codes are 快递100's (`state_provider = 'kuaidi100'`): another aggregator's numbers mean other
+things, so the codes are stored as text next to their provider, never mapped.
+
+Row numbers (`_row_number`, rejected `row_number`): the line for JSON lines, the push's position
+(1-based) for an array, 1 for a single object.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+from .common import CellError, FileFormatError, ParseResult, Rejected, Source, parse_timestamp
+
+PROVIDER = "kuaidi100"
+CARRIERS = ("jtexpress", "zhongtong", "shunfeng", "yuantong", "yunda", "shentong", "ems", "jd")
+PUSH_STATUSES = ("polling", "shutdown", "abort")
+_CARRIERS = frozenset(CARRIERS)
+_CODE = re.compile(r"^\d{1,4}$")
+_CANONICAL_TS = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+COLUMNS = {
+    "tracking_no": "VARCHAR",
+    "carrier": "VARCHAR",
+    "state_provider": "VARCHAR",
+    "push_status": "VARCHAR",
+    "push_state": "VARCHAR",
+    "is_check": "BOOLEAN",
+    "push_index": "INTEGER",
+    "push_latest_at": "TIMESTAMP",
+    "node_count": "INTEGER",
+    "node_index": "INTEGER",
+    "node_time": "TIMESTAMP",
+    "node_ftime": "TIMESTAMP",
+    "context": "VARCHAR",
+    "node_state": "VARCHAR",
+    "area_name": "VARCHAR",
+}
+
+
+class PushError(ValueError):
+    """A push that cannot be loaded; the message says which field and why."""
+
+
+def _text(value) -> str | None:
+    if type(value) is str:
+        return value.strip() or None
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    v = str(value).strip()
+    return v or None
+
+
+def _time(value, label: str) -> str | datetime | None:
+    """Asia/Shanghai text or unix seconds (JSON number or digits) -> naive wall-clock time.
+
+    The common `YYYY-MM-DD HH:MM:SS` text is validated and returned as text (DuckDB casts it), anything
+    else as a datetime."""
+    if type(value) is str and len(value) == 19 and _CANONICAL_TS.match(value):
+        try:  # fromisoformat validates the calendar (no 2026-02-30)
+            datetime.fromisoformat(value)
+            return value
+        except ValueError:
+            raise PushError(f"{label} {value!r} is not a time (expected YYYY-MM-DD HH:MM:SS)") from None
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise PushError(f"{label} {value!r} is not a time")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not value.is_integer():
+            value = int(value)
+        value = str(int(value))
+    if not isinstance(value, str):
+        raise PushError(f"{label} {value!r} is not a time")
+    try:
+        return parse_timestamp(value, label)
+    except CellError as exc:
+        raise PushError(str(exc)) from None
+
+
+def _code(value, label: str) -> str | None:
+    if type(value) is str and value.isdigit() and len(value) <= 4:
+        return value
+    v = _text(value)
+    if v is not None and not _CODE.match(v):
+        raise PushError(f"{label} {v!r} is not a 快递100 state code (a number such as 0, 3, 14)")
+    return v
+
+
+def push_rows(push, push_index: int, row_number: int) -> list[dict]:
+    """The raw rows (one per node, at least one) of one push; PushError when it cannot be loaded."""
+    if not isinstance(push, dict):
+        raise PushError(f"expected a push object, found a JSON {type(push).__name__}")
+    last = push.get("lastResult")
+    if not isinstance(last, dict):
+        raise PushError("lastResult is missing (not a 快递100 push)")
+    nu = _text(last.get("nu"))
+    if nu is None:
+        raise PushError("lastResult.nu (tracking number) is missing")
+    com = _text(last.get("com"))
+    if com is None:
+        raise PushError(f"lastResult.com (carrier) is missing for {nu}")
+    if com not in _CARRIERS:
+        raise PushError(f"unknown carrier code {com!r} for {nu} (expected one of {', '.join(CARRIERS)})")
+    status = _text(push.get("status"))
+    if status is not None and status not in PUSH_STATUSES:
+        raise PushError(f"status {status!r} is not a push status ({', '.join(PUSH_STATUSES)})")
+    state = _code(last.get("state"), "lastResult.state")
+    ischeck = _text(last.get("ischeck"))
+    if ischeck not in (None, "0", "1"):
+        raise PushError(f"lastResult.ischeck {ischeck!r} is not 0 or 1")
+    data = last.get("data")
+    if data is None:
+        data = []
+    if not isinstance(data, list):
+        raise PushError(f"lastResult.data is a JSON {type(data).__name__}, expected a list of nodes")
+    base = {
+        "tracking_no": nu,
+        "carrier": com,
+        "state_provider": PROVIDER,
+        "push_status": status,
+        "push_state": state,
+        "is_check": None if ischeck is None else ("true" if ischeck == "1" else "false"),
+        "push_index": push_index,
+        "push_latest_at": None,
+        "node_count": len(data),
+        "_row_number": row_number,
+    }
+    if not data:
+        return [base]
+    rows = []
+    for i, node in enumerate(data):
+        if not isinstance(node, dict):
+            raise PushError(f"data[{i}] is a JSON {type(node).__name__}, expected a node object")
+        try:  # labels name the node only when something is wrong (f-strings per node cost time)
+            raw_time = node.get("time")
+            node_time = _time(raw_time, "data[i].time")
+            if node_time is None:
+                raise PushError("data[i].time is empty")
+            raw_ftime = node.get("ftime")
+            row = base.copy()
+            row["node_index"] = i
+            row["node_time"] = node_time
+            row["node_ftime"] = node_time if raw_ftime == raw_time else _time(raw_ftime, "data[i].ftime")
+            row["context"] = _text(node.get("context"))
+            row["node_state"] = _code(node.get("statusCode"), "data[i].statusCode")
+            row["area_name"] = _text(node.get("areaName"))
+        except PushError as exc:
+            raise PushError(str(exc).replace("data[i]", f"data[{i}]")) from None
+        rows.append(row)
+    latest = rows[0]["node_time"]
+    for r in rows:
+        r["push_latest_at"] = latest
+    return rows
+
+
+def _pushes(text: str) -> tuple[list[tuple[int, str, object]], list[Rejected]]:
+    """[(row_number, where, decoded push)] and the lines that are not JSON, for the three file shapes."""
+    start = text.lstrip()[:1]
+    if start not in ("{", "["):
+        shown = " ".join(text.split())[:40]
+        raise FileFormatError(f"not JSON (a push file starts with {{ or [; this one reads {shown!r})")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as whole:
+        lines = text.splitlines()
+        decoded: list[tuple[int, str, object]] = []
+        bad: list[Rejected] = []
+        for n, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                decoded.append((n, f"line {n}", json.loads(line)))
+            except json.JSONDecodeError as exc:
+                bad.append(
+                    Rejected(
+                        n, f"line {n}: invalid JSON ({exc.msg} at column {exc.colno})", {"line": line[:2000]}
+                    )
+                )
+        if decoded:
+            return decoded, bad
+        # not JSON lines either: one broken JSON document
+        reason = f"invalid JSON at line {whole.lineno} column {whole.colno}: {whole.msg}"
+        return [], [Rejected(whole.lineno, reason, {"text": text[:2000]})]
+    if isinstance(doc, list):
+        return [(i, f"push {i}", push) for i, push in enumerate(doc, start=1)], []
+    return [(1, "push", doc)], []
+
+
+def parse_file(path: Path) -> ParseResult:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(f"not UTF-8 JSON (bad byte at offset {exc.start})") from exc
+    if not text.strip():
+        raise FileFormatError("file is empty")
+    decoded, rejected = _pushes(text)
+    result = ParseResult(rejected=rejected)
+    rows = result.rows
+    for row_number, where, push in decoded:
+        try:
+            rows.extend(push_rows(push, row_number, row_number))
+        except PushError as exc:
+            raw = push if isinstance(push, dict) else {"value": push}
+            result.rejected.append(Rejected(row_number, f"{where}: {exc}", raw))
+    result.rejected.sort(key=lambda r: r.row_number)
+    # rows read = rows written + rows rejected, so the loader's conservation check holds per file
+    result.rows_read = len(rows) + len(result.rejected)
+    return result
+
+
+SPEC = Source(
+    name="tracks",
+    patterns=("tracks/*.json", "tracks/*.jsonl"),
+    parse_file=parse_file,
+    columns=COLUMNS,
+    description="快递100 track pushes, one row per track node (push fields repeated), CONTRACT §1.8",
+)
