@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .settings import Settings
 
@@ -35,12 +36,43 @@ def export_settings(settings: Settings) -> None:
     os.environ["ORDERLENS_AS_OF"] = settings.as_of_text
 
 
+def ensure_dbt_manifest() -> bool:
+    """Parse the dbt project when its manifest is missing or older than any model, macro, seed or
+    project file (outside `dagster dev`, `prepare_if_dev()` does nothing). Returns True when it parsed."""
+    import subprocess
+    import sys
+
+    from .settings import DBT_PROJECT_DIR
+
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    inputs = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests", "snapshots"):
+        inputs.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
+    if manifest.is_file() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in inputs):
+        return False
+    dbt = Path(sys.executable).parent / "dbt"
+    subprocess.run(
+        [
+            str(dbt),
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        ],
+        check=True,
+    )
+    return True
+
+
 def run_all(settings: Settings, log_level: str = "INFO") -> RunSummary:
     import dagster as dg
 
     from .definitions import load_definitions
 
     export_settings(settings)
+    ensure_dbt_manifest()
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     defs = load_definitions()

@@ -1,28 +1,35 @@
--- One row per order line across platforms. Walking skeleton: 抖店 lines only; the
--- other platforms and the product catalogue (category) join in with the ingest issue.
+-- One row per order line across platforms, with the catalogue's product name and category.
 with
 
-douyin_lines as (
+lines as (
 
-    select * from {{ ref('stg_douyin__order_lines') }}
+    select * from {{ ref('int_order_lines_unioned') }}
+
+),
+
+products as (
+
+    select * from {{ ref('stg_products__products') }}
 
 ),
 
 final as (
 
     select
-        {{ dbt.concat(["order_key", "':'", "line_no"]) }} as order_line_key,
-        order_key,
-        platform,
-        order_no,
-        line_no,
-        sku,
-        product_title as product_name,
-        cast(null as {{ dbt.type_string() }}) as category,
-        quantity,
-        line_amount,
-        line_amount = 0 as is_gift
-    from douyin_lines
+        {{ dbt.concat(["lines.order_key", "':'", "lines.line_no"]) }} as order_line_key,
+        lines.order_key,
+        lines.platform,
+        lines.order_no,
+        lines.line_no,
+        lines.sku,
+        coalesce(products.product_name, lines.product_title) as product_name,
+        products.category,
+        lines.quantity,
+        lines.line_amount,
+        lines.is_gift
+    from lines
+    left join products
+        on lines.sku = products.sku
 
 )
 
