@@ -118,6 +118,9 @@ def _to_frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(data, dtype="object")
 
 
+BATCH_BYTES = 256 * 1024 * 1024  # CSV files staged together per DuckDB query (bounded memory)
+
+
 def ingest_source(
     con: duckdb.DuckDBPyConnection,
     source: Source | TabularSource,
@@ -132,108 +135,200 @@ def ingest_source(
     # Oldest export first: of several copies of one file (same SHA-256) the one that names its
     # export time is loaded, and a copy without a time in its name (dated by mtime) is skipped.
     files = sorted(source.files(landing_dir), key=lambda p: (export_time_of(p), p.as_posix()))
-    for i, path in enumerate(files, start=1):
+    pending: list[_Pending] = []
+    for path in files:
         rel = path.relative_to(landing_dir).as_posix()
         sha = sha256_file(path)
         if sha in seen:
             report.files.append(FileReport(rel, sha, "skipped"))
             continue
         seen.add(sha)
-        export_time = export_time_of(path)
-        try:
-            if isinstance(source, TabularSource):
-                fr = _load_tabular(con, source, path, rel, sha, export_time, loaded_at)
-            else:
-                parsed = source.parse_file(path)
-                _record_loaded_file(con, source, rel, sha, export_time, loaded_at, parsed)
-                fr = FileReport(rel, sha, "loaded", parsed.rows_read, len(parsed.rows), len(parsed.rejected))
-        except (FileFormatError, UnicodeError, OSError, duckdb.InvalidInputException) as exc:
-            message = f"{rel}: cannot read this file as {source.name}: {exc}"
-            log(message)
-            _record_failed_file(con, source, rel, sha, export_time, loaded_at, str(exc))
-            report.files.append(FileReport(rel, sha, "failed", error=str(exc)))
-            continue
-        report.files.append(fr)
-        log(f"[{i}/{len(files)}] {rel}: {fr.rows_loaded} rows loaded, {fr.rows_rejected} rejected")
+        pending.append(_Pending(path, rel, sha, export_time_of(path)))
+    if isinstance(source, TabularSource):
+        _ingest_tabular(con, source, pending, loaded_at, report, log)
+    else:
+        for i, f in enumerate(pending, start=1):
+            try:
+                parsed = source.parse_file(f.path)
+            except (FileFormatError, UnicodeError, OSError) as exc:
+                _fail(con, source, f, loaded_at, exc, report, log)
+                continue
+            _record_loaded_file(con, source, f.rel, f.sha, f.export_time, loaded_at, parsed)
+            fr = FileReport(f.rel, f.sha, "loaded", parsed.rows_read, len(parsed.rows), len(parsed.rejected))
+            report.files.append(fr)
+            log(f"[{i}/{len(pending)}] {f.rel}: {fr.rows_loaded} rows loaded, {fr.rows_rejected} rejected")
     return report
 
 
-def _load_tabular(con, spec: TabularSource, path: Path, rel, sha, export_time, loaded_at) -> FileReport:
-    """Stage the file's text cells with DuckDB's CSV reader, type and judge them in one SELECT,
-    then write good rows, rejected rows and the manifest entry in one transaction."""
+@dataclass
+class _Pending:
+    path: Path
+    rel: str
+    sha: str
+    export_time: datetime
+    csv_path: Path | None = None
+    names: tuple[str, ...] = ()
+
+
+def _fail(con, source, f: _Pending, loaded_at, exc: Exception, report: IngestReport, log) -> None:
+    log(f"{f.rel}: cannot read this file as {source.name}: {exc}")
+    _record_failed_file(con, source, f.rel, f.sha, f.export_time, loaded_at, str(exc))
+    report.files.append(FileReport(f.rel, f.sha, "failed", error=str(exc)))
+
+
+def _ingest_tabular(con, spec: TabularSource, pending: list[_Pending], loaded_at, report, log) -> None:
+    """Prepare each file (XLSX -> CSV, transcode to UTF-8, check the header), then stage, type and judge
+    files with the same header together: one generated SELECT per batch instead of per file."""
     tmp_dir = Path(tempfile.mkdtemp(prefix="orderlens-ingest-"))
     try:
-        if spec.xlsx and path.suffix.lower() in (".xlsx", ".xlsm"):
-            csv_path = tabular.xlsx_to_csv(path, tmp_dir)
-        else:
-            encoding = tabular.sniff_encoding(path)
-            csv_path = (
-                path if encoding in ("utf-8", "utf-8-sig") else tabular.utf8_copy(path, encoding, tmp_dir)
-            )
-        names = tabular.read_header(csv_path)
-        index = tabular.header_index(spec, names)
-        con.execute("drop table if exists _csv_rejects")
-        con.execute("drop table if exists _csv_rejects_scan")
+        ready: list[_Pending] = []
+        for f in pending:
+            try:
+                if spec.xlsx and f.path.suffix.lower() in (".xlsx", ".xlsm"):
+                    f.csv_path = tabular.xlsx_to_csv(f.path, tmp_dir)
+                else:
+                    encoding = tabular.sniff_encoding(f.path)
+                    utf8 = encoding in ("utf-8", "utf-8-sig")
+                    f.csv_path = f.path if utf8 else tabular.utf8_copy(f.path, encoding, tmp_dir)
+                f.names = tuple(tabular.read_header(f.csv_path))
+                tabular.header_index(spec, list(f.names))
+            except (FileFormatError, UnicodeError, OSError) as exc:
+                _fail(con, spec, f, loaded_at, exc, report, log)
+                continue
+            ready.append(f)
+        batches: list[list[_Pending]] = []
+        for names in dict.fromkeys(f.names for f in ready):
+            batch, size = [], 0
+            for f in (f for f in ready if f.names == names):
+                if batch and size + f.csv_path.stat().st_size > BATCH_BYTES:
+                    batches.append(batch)
+                    batch, size = [], 0
+                batch.append(f)
+                size += f.csv_path.stat().st_size
+            if batch:
+                batches.append(batch)
+        done = 0
+        for batch in batches:
+            try:
+                results = _load_tabular_batch(con, spec, batch, loaded_at)
+            except duckdb.InvalidInputException:
+                if len(batch) == 1:
+                    raise
+                results = []
+                for f in batch:  # one unreadable file must not stop the others: isolate it
+                    try:
+                        results += _load_tabular_batch(con, spec, [f], loaded_at)
+                    except duckdb.InvalidInputException as exc:
+                        _fail(con, spec, f, loaded_at, exc, report, log)
+            for fr in results:
+                done += 1
+                report.files.append(fr)
+                log(
+                    f"[{done}/{len(ready)}] {fr.source_file}: {fr.rows_loaded} rows loaded, {fr.rows_rejected} rejected"
+                )
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _load_tabular_batch(con, spec: TabularSource, batch: list[_Pending], loaded_at) -> list[FileReport]:
+    """Stage the files' text cells with DuckDB's CSV reader, type and judge them in one SELECT, then
+    write good rows, rejected rows and the manifest entries in one transaction."""
+    names = list(batch[0].names)
+    index = tabular.header_index(spec, names)
+    files = pd.DataFrame(
+        {
+            "_file": [f.csv_path.as_posix() for f in batch],
+            "rel": [f.rel for f in batch],
+            "sha": [f.sha for f in batch],
+            "export_time": [f.export_time for f in batch],
+        }
+    )
+    temps = ("_cells", "_cells_numbered", "_typed", "_csv_rejects", "_csv_rejects_scan")
+    try:
+        for table in temps:
+            con.execute(f"drop table if exists {table}")
+        con.register("_files", files)
         con.execute(
-            "create or replace temp table _cells as "
-            + tabular.stage_sql(csv_path, len(names), "_csv_rejects")
+            "create temp table _cells as "
+            + tabular.stage_sql([f.csv_path for f in batch], len(names), "_csv_rejects")
         )
-        malformed = con.execute(
-            "select line, min(error_message), min(csv_line) from _csv_rejects group by line order by line"
-        ).fetchall()
-        if malformed:
-            # good rows keep their real line numbers: the data lines that were not rejected, in order
-            con.execute(
-                "create or replace temp table _cells_numbered as "
-                "with good_lines as (select l as line, row_number() over (order by l) - 1 as k "
-                "from range(2, (select count(*) from _cells) + ? + 2) t(l) "
-                "where l not in (select line from _csv_rejects)) "
-                "select g.line as _row_number, c.* exclude (k) from "
-                "(select rowid as k, * from _cells) c join good_lines g using (k)",
-                [len(malformed)],
-            )
-        else:
-            con.execute(
-                "create or replace temp table _cells_numbered as select rowid + 2 as _row_number, * from _cells"
-            )
         con.execute(
-            "create or replace temp table _typed as " + tabular.select_sql(spec, index, "_cells_numbered")
+            "create temp table _malformed as select s.file_path as _file, r.line, min(r.error_message) as error, "
+            "min(r.csv_line) as csv_line from _csv_rejects r join _csv_rejects_scan s using (scan_id, file_id) "
+            "group by all"
         )
-        cols = {**spec.raw_columns}
-        col_list = ", ".join(f'"{c}"' for c in cols)
+        # row numbers = lines in the file (header = 1); with malformed lines skipped by the reader, the good
+        # rows take the remaining lines in order
+        con.execute(
+            """
+            create temp table _cells_numbered as
+            with cells as (
+                select row_number() over (partition by filename order by rowid) as _k, * from _cells
+            ), counts as (
+                select filename as _file, count(*) as n from _cells group by 1
+            ), bad as (
+                select _file, count(*) as m from _malformed group by 1
+            ), lines as (
+                select c._file, unnest(range(2, c.n + coalesce(b.m, 0) + 2)) as line
+                from counts c left join bad b using (_file)
+            ), good as (
+                select l._file, l.line, row_number() over (partition by l._file order by l.line) as _k
+                from lines l anti join _malformed m on m._file = l._file and m.line = l.line
+            )
+            select g.line as _row_number, c.filename as _file, c.* exclude (_k, filename)
+            from cells c join good g on g._file = c.filename and g._k = c._k
+            """
+        )
+        con.execute("create temp table _typed as " + tabular.select_sql(spec, index, "_cells_numbered"))
+        col_list = ", ".join(f'"{c}"' for c in spec.raw_columns)
         con.execute("begin transaction")
         try:
             con.execute(
                 f"insert into raw.{spec.name} ({col_list}, _source_file, _row_number, _file_sha256, _export_time, "
-                f"_loaded_at) select {col_list}, ?, _row_number, ?, ?, ? from _typed where _reason = ''",
-                [rel, sha, export_time, loaded_at],
+                f"_loaded_at) select {col_list}, f.rel, t._row_number, f.sha, f.export_time, ? "
+                "from _typed t join _files f using (_file) where t._reason = '' order by f.rel, t._row_number",
+                [loaded_at],
             )
             con.execute(
-                "insert into raw.rejected_rows select ?, ?, _row_number, _reason, _raw, ?, ? "
-                "from _typed where _reason <> ''",
-                [spec.name, rel, sha, loaded_at],
+                "insert into raw.rejected_rows "
+                "select ?, f.rel, t._row_number, t._reason, t._raw, f.sha, ? from _typed t join _files f using (_file) "
+                "where t._reason <> '' "
+                "union all "
+                "select ?, f.rel, m.line, 'malformed CSV line: ' || m.error, json_object('line', m.csv_line), f.sha, ? "
+                "from _malformed m join _files f using (_file) "
+                "order by 2, 3",
+                [spec.name, loaded_at, spec.name, loaded_at],
             )
-            _insert_rejects(
-                con, spec.name, rel, sha, loaded_at,
-                [(line, f"malformed CSV line: {err}", {"line": text}) for line, err, text in malformed],
-            )  # fmt: skip
-            good, bad = con.execute(
-                "select count(*) filter (where _reason = ''), count(*) filter (where _reason <> '') from _typed"
-            ).fetchone()
-            rows_read = good + bad + len(malformed)
-            con.execute(
+            counts = con.execute(
+                """
+                select f.rel, f.sha, f.export_time,
+                    coalesce(t.good, 0), coalesce(t.bad, 0) + coalesce(m.n, 0)
+                from _files f
+                left join (
+                    select _file, count(*) filter (where _reason = '') as good,
+                        count(*) filter (where _reason <> '') as bad
+                    from _typed group by 1
+                ) t using (_file)
+                left join (select _file, count(*) as n from _malformed group by 1) m using (_file)
+                order by f.rel
+                """
+            ).fetchall()
+            con.executemany(
                 "insert into raw._manifest values (?, ?, ?, ?, ?, ?, ?, 'loaded', null, ?)",
-                [sha, spec.name, rel, export_time, rows_read, good, bad + len(malformed), loaded_at],
+                [
+                    (sha, spec.name, rel, et, good + bad, good, bad, loaded_at)
+                    for rel, sha, et, good, bad in counts
+                ],
             )
             con.execute("commit")
         except Exception:
             con.execute("rollback")
             raise
-        return FileReport(rel, sha, "loaded", rows_read, good, bad + len(malformed))
+        return [FileReport(rel, sha, "loaded", good + bad, good, bad) for rel, sha, _et, good, bad in counts]
     finally:
-        for table in ("_cells", "_cells_numbered", "_typed", "_csv_rejects", "_csv_rejects_scan"):
+        for table in (*temps, "_malformed"):
             con.execute(f"drop table if exists {table}")
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        con.unregister("_files")
 
 
 def _record_loaded_file(con, source: Source, rel, sha, export_time, loaded_at, parsed) -> None:

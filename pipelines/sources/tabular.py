@@ -195,7 +195,7 @@ def _half_py(text: str) -> str:
 
 
 def select_sql(spec: TabularSource, header_index: Mapping[str, int], staged: str) -> str:
-    """One SELECT over the staged text cells (c0, c1, …, _row_number) giving the typed row,
+    """One SELECT over the staged text cells (c0, c1, …, _row_number, _file) giving the typed row,
     `_reason` ('' when the row is good) and `_raw` (JSON of header -> cell as read)."""
     cleaned = [f"{_clean(f'c{header_index[c.header]}')} as _c_{c.name}" for c in spec.columns]
     typed, errors = [], []
@@ -210,12 +210,12 @@ def select_sql(spec: TabularSource, header_index: Mapping[str, int], staged: str
     check_reason = "concat_ws('; ', " + ", ".join(check_errors or ["null"]) + ")"
     return f"""
 with cleaned as (
-    select _row_number, json_object({raw_pairs}) as _raw,
+    select _row_number, _file, json_object({raw_pairs}) as _raw,
         {", ".join(cleaned)}
     from {staged}
 ),
 typed as (
-    select _row_number, _raw, {reason} as _cell_reason,
+    select _row_number, _file, _raw, {reason} as _cell_reason,
         {", ".join(typed)}
     from cleaned
 )
@@ -317,11 +317,13 @@ def header_index(spec: TabularSource, names: list[str]) -> dict[str, int]:
     }
 
 
-def stage_sql(csv_path: Path, width: int, rejects_table: str) -> str:
-    """Read a UTF-8 CSV into text cells c0..c{width-1}; malformed lines go to `rejects_table`."""
+def stage_sql(csv_paths: list[Path], width: int, rejects_table: str) -> str:
+    """Read UTF-8 CSVs (same header) into text cells c0..c{width-1} plus `filename`; malformed lines
+    go to `rejects_table` (with the file in `<rejects_table>_scan`)."""
     names = "[" + ", ".join(f"'c{i}'" for i in range(width)) + "]"
+    paths = "[" + ", ".join(sql_str(p.as_posix()) for p in csv_paths) + "]"
     return (
-        f"select * from read_csv({sql_str(csv_path.as_posix())}, header = true, all_varchar = true, "
+        f"select * from read_csv({paths}, header = true, all_varchar = true, filename = true, "
         f"names = {names}, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
         f"rejects_table = {sql_str(rejects_table)}, rejects_scan = {sql_str(rejects_table + '_scan')}, "
         f"max_line_size = 10000000)"
