@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .settings import Settings
+from .settings import Settings, prepare_dagster_home
 
 
 @dataclass
@@ -77,7 +77,11 @@ def run_all(settings: Settings, log_level: str = "INFO") -> RunSummary:
     started = time.monotonic()
     defs = load_definitions()
     job = defs.resolve_implicit_global_asset_job_def()
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    if os.environ.get("DAGSTER_HOME"):  # runs show in the Dagster UI's history
+        prepare_dagster_home(Path(os.environ["DAGSTER_HOME"]))
+        instance = dg.DagsterInstance.get()
+    else:
+        instance = dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,

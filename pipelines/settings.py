@@ -65,3 +65,12 @@ def load_settings(
     as_of_text = as_of or os.environ.get("ORDERLENS_AS_OF")
     as_of_value = parse_as_of(as_of_text) if as_of_text else now_shanghai()
     return Settings(landing_dir, warehouse_path, published_dir, as_of_value)
+
+
+def prepare_dagster_home(home: Path) -> Path:
+    """Create DAGSTER_HOME with the project's instance settings (dagster.yaml: pool limit, no telemetry)."""
+    import shutil
+
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home
