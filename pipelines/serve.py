@@ -51,7 +51,7 @@ def start(
     env.setdefault("OMP_THREAD_LIMIT", "1")
     bin_dir = Path(sys.executable).parent
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
-    log_dir = log_dir or Path(env["DAGSTER_HOME"]) / "logs"
+    log_dir = log_dir or Path(env["DAGSTER_HOME"]) / "server-logs"  # not logs/: dagster dev clears that
     log_dir.mkdir(parents=True, exist_ok=True)
 
     def spawn(cmd: list[str], name: str) -> subprocess.Popen:
@@ -115,13 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--streamlit-port", type=int, default=8501)
     args = parser.parse_args(argv)
     servers = start(args.host, args.dagster_port, args.streamlit_port)
-    print("starting the Dagster UI and the dashboards (logs in .dagster/logs/) ...", flush=True)
+    print("starting the Dagster UI and the dashboards (logs in .dagster/server-logs/) ...", flush=True)
     try:
         ok_st = wait_until(lambda: streamlit_healthy(servers.streamlit_url), 120, servers)
         ok_dg = wait_until(lambda: dagster_loaded(servers.dagster_url), 180, servers)
         if not (ok_st and ok_dg):
             print(
-                "a server did not come up; see .dagster/logs/dagster.log and streamlit.log", file=sys.stderr
+                "a server did not come up; see .dagster/server-logs/dagster.log and streamlit.log", file=sys.stderr
             )
             servers.stop()
             return 1
