@@ -1,0 +1,283 @@
+"""Receipt file -> one record (pure: the same bytes always give the same record).
+
+    ocr_file(path) -> dict          one receipt
+    ocr_many(paths, processes=2)    many, one worker process per core, OMP_THREAD_LIMIT=1
+    parse_text(text, ...) -> dict   the parsing/validation half, for text already recognised
+
+The result depends only on the file's bytes (and the code version), so callers may cache it by
+``sha256`` (the record carries it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from decimal import Decimal
+
+from . import extract as X
+from .preprocess import DEFAULT as DEFAULT_PREP
+from .preprocess import PrepOptions, load_file, preprocess
+from .recognise import DEFAULT_LANG, TESS_CONFIG, Page, recognise
+from .words import CONFUSIONS, DIGITS, amount_in_words, normalise_words, words_match, words_to_amount
+
+__all__ = ["ocr_file", "ocr_many", "parse_text", "RECORD_FIELDS", "MIN_CONFIDENCE"]
+
+MIN_CONFIDENCE = 75.0
+RECORD_FIELDS = (
+    "receipt_ref",
+    "source_file",
+    "sha256",
+    "source_kind",
+    "bank",
+    "receipt_no",
+    "txn_serial",
+    "txn_date",
+    "payer_name",
+    "payer_account",
+    "payee_name",
+    "payee_account",
+    "amount",
+    "amount_in_words",
+    "amount_in_words_ok",
+    "purpose",
+    "summary",
+    "order_nos",
+    "confidence",
+    "needs_review",
+    "review_reason",
+)
+
+
+def _fmt(d: Decimal | None) -> str:
+    return "?" if d is None else f"{d:,.2f}"
+
+
+def parse_text(
+    text: str,
+    *,
+    confidence: float = 100.0,
+    source_file: str = "",
+    sha256: str = "",
+    source_kind: str = "text",
+    alternatives: dict[str, list[str]] | None = None,
+    known_names: tuple[str, ...] | list[str] | None = None,
+) -> dict:
+    """Record from receipt text (tesseract lines or a PDF text layer), with validation.
+
+    ``alternatives``: other readings of a field's value (second OCR pass on the value's crop),
+    ``{"amount": [...], "amount_in_words": [...]}``. The figure is accepted unflagged only when some
+    reading of the words spells it. ``known_names``: optional list of party names (own company,
+    customer master); a name read within a small edit distance of exactly one of them is snapped.
+    """
+    alternatives = alternatives or {}
+    layout = X.detect_layout(text)
+    raw = X.extract_fields(text, layout) if layout else {}
+    rec: dict = dict.fromkeys(RECORD_FIELDS)
+    rec.update(source_file=source_file, sha256=sha256, source_kind=source_kind)
+    rec["bank"] = layout.bank if layout else None
+    rec["receipt_no"] = X.clean_id(raw.get("receipt_no"))
+    rec["txn_serial"] = X.clean_id(raw.get("txn_serial"))
+    rec["txn_date"] = X.parse_date(raw.get("txn_date")) or (
+        X.parse_date("\n".join(text.splitlines()[:4])) if layout else None
+    )
+    for side in ("payer", "payee"):
+        rec[f"{side}_name"] = X.clean_name(raw.get(f"{side}_name"))
+        rec[f"{side}_account"] = X.clean_account(raw.get(f"{side}_account"))
+    if known_names:
+        for side in ("payer", "payee"):
+            rec[f"{side}_name"] = X.snap_name(rec[f"{side}_name"], known_names)
+    figures = [X.parse_amount(v) for v in [*alternatives.get("amount", []), raw.get("amount")]]
+    figures = [f for f in figures if f is not None and Decimal("0.01") <= f <= Decimal("999999999999.99")]
+    word_reads = [w for w in [raw.get("amount_in_words"), *alternatives.get("amount_in_words", [])] if w]
+    amount, words = (figures[0] if figures else None), (word_reads[0] if word_reads else None)
+    agreed = False
+    for fig in figures:
+        hit = next((w for w in word_reads if words_match(w, fig)), None)
+        if hit is not None:
+            amount, words, agreed = fig, hit, True
+            break
+    rec["amount"] = amount
+    rec["amount_in_words"] = normalise_words(words) if words else None
+    rec["purpose"] = (raw.get("purpose") or "").strip() or None
+    rec["summary"] = (raw.get("summary") or "").strip() or None
+    rec["order_nos"] = X.find_order_nos(" ".join(v for v in (rec["purpose"], rec["summary"]) if v))
+    rec["confidence"] = round(float(confidence), 1)
+    rec["amount_in_words_ok"] = agreed
+    rec["receipt_ref"] = (
+        f"{rec['bank']}:{rec['receipt_no']}" if rec["bank"] and rec["receipt_no"] else f"sha256:{sha256}"
+    )
+    reasons = _review_reasons(rec, words, layout is not None)
+    rec["needs_review"] = bool(reasons)
+    rec["review_reason"] = "; ".join(reasons) if reasons else None
+    return rec
+
+
+def _review_reasons(rec: dict, words: str | None, has_layout: bool) -> list[str]:
+    out: list[str] = []
+    if not has_layout:
+        return ["bank/layout not recognised"]
+    if not rec["receipt_no"]:
+        out.append("no receipt number found")
+    if rec["amount"] is None:
+        out.append("amount figure (小写) not readable")
+    elif not words:
+        out.append("no amount in words (大写) found")
+    elif not rec["amount_in_words_ok"]:
+        said = words_to_amount(words)
+        try:
+            expected = amount_in_words(rec["amount"])
+        except ValueError:
+            expected = "?"
+        if said is not None and said != rec["amount"]:
+            out.append(f"大写金额与小写金额不符 (words say {_fmt(said)}, figure {_fmt(rec['amount'])})")
+        else:
+            out.append(
+                f"大写金额与小写金额不符 (words read {rec['amount_in_words']!r}, "
+                f"figure {_fmt(rec['amount'])} = {expected})"
+            )
+    if rec["txn_date"] is None:
+        out.append("transaction date not readable")
+    if not rec["txn_serial"]:
+        out.append("no transaction serial found")
+    for side in ("payer", "payee"):
+        acct = rec[f"{side}_account"]
+        if not acct:
+            out.append(f"no {side} account found")
+        elif not 10 <= len(acct) <= 25:
+            out.append(f"{side} account implausible ({len(acct)} digits)")
+    if not rec["payer_name"]:
+        out.append("no payer name found")
+    if rec["confidence"] < MIN_CONFIDENCE:
+        out.append(f"low OCR confidence {rec['confidence']:.0f} < {MIN_CONFIDENCE:.0f}")
+    return out
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _kind(path: str, loaded: str) -> str:
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if ext == "pdf":
+        return "pdf_text" if loaded == "text" else "pdf_scan"
+    return "jpg" if ext in ("jpg", "jpeg") else ext or "image"
+
+
+def ocr_batch(
+    paths: list[str],
+    lang: str = DEFAULT_LANG,
+    prep: PrepOptions = DEFAULT_PREP,
+    config: str = TESS_CONFIG,
+    second_pass: bool = True,
+    known_names: tuple[str, ...] | list[str] | None = None,
+) -> list[dict]:
+    """Records for several files; images go through one tesseract run (plus one run per second-pass
+    kind over the crops of the amount figure and the amount in words)."""
+    records: list[dict | None] = [None] * len(paths)
+    pending: list[tuple[int, str, str, object]] = []
+    for i, path in enumerate(paths):
+        with open(path, "rb") as fh:
+            data = fh.read()
+        sha = _sha256(data)
+        try:
+            loaded, content = load_file(path, data)
+        except Exception as exc:  # unreadable file: a record that says so
+            rec = parse_text("", source_file=path, sha256=sha, source_kind="unreadable")
+            rec["review_reason"] = f"file not readable: {exc.__class__.__name__}: {exc}"
+            records[i] = rec
+            continue
+        if loaded == "text":
+            records[i] = parse_text(
+                content,
+                confidence=100.0,
+                source_file=path,
+                sha256=sha,
+                source_kind="pdf_text",
+                known_names=known_names,
+            )
+        else:
+            img, _info = preprocess(content, prep)
+            pending.append((i, path, sha, img))
+    if pending:
+        pages: list[Page] = recognise([p[3] for p in pending], lang=lang, config=config)
+        alts = _second_pass([p[3] for p in pending], pages) if second_pass else [{} for _ in pending]
+        for (i, path, sha, _img), page, alt in zip(pending, pages, alts, strict=True):
+            records[i] = parse_text(
+                page.text,
+                confidence=page.confidence,
+                source_file=path,
+                sha256=sha,
+                source_kind=_kind(path, "image"),
+                alternatives=alt,
+                known_names=known_names,
+            )
+    return [r for r in records if r is not None]
+
+
+# Second pass: the amount figure is re-read with the English model (it knows ¥ and reads digits
+# better than chi_sim, which merges "¥2" into one CJK glyph); the words are re-read as one line with
+# the money characters (and their known misreads) as the only allowed output.
+AMOUNT_CROP = ("eng", "--psm 7 -c tessedit_do_invert=0")
+WORDS_CROP = (
+    "chi_sim",
+    "--psm 7 -c tessedit_do_invert=0 -c tessedit_char_whitelist="
+    + "".join(sorted(set(DIGITS + "拾佰仟万亿元角分整人民币" + "".join(CONFUSIONS.values())))),
+)
+
+
+def _second_pass(images, pages: list[Page]) -> list[dict[str, list[str]]]:
+    alts: list[dict[str, list[str]]] = [{} for _ in pages]
+    jobs: dict[str, list[tuple[int, object]]] = {"amount": [], "amount_in_words": []}
+    for k, (img, page) in enumerate(zip(images, pages, strict=True)):
+        layout = X.detect_layout(page.text)
+        if layout is None:
+            continue
+        boxes = X.locate_values([ln.words for ln in page.lines], layout, ("amount", "amount_in_words"))
+        for fld, (x0, y0, x1, y1) in boxes.items():
+            pad = max(8, (y1 - y0) // 3)
+            crop = img.crop(
+                (max(0, x0 - pad), max(0, y0 - pad), min(img.width, x1 + pad), min(img.height, y1 + pad))
+            )
+            jobs[fld].append((k, crop))
+    for fld, (lang, cfg) in (("amount", AMOUNT_CROP), ("amount_in_words", WORDS_CROP)):
+        if not jobs[fld]:
+            continue
+        read = recognise([c for _, c in jobs[fld]], lang=lang, config=cfg)
+        for (k, _), pg in zip(jobs[fld], read, strict=True):
+            text = " ".join(ln.text for ln in pg.lines).strip()
+            if text:
+                alts[k].setdefault(fld, []).append(text)
+    return alts
+
+
+def ocr_file(path: str, **kw) -> dict:
+    """One receipt file -> record (see RECORD_FIELDS)."""
+    return ocr_batch([str(path)], **kw)[0]
+
+
+def _worker(args: tuple[list[str], dict]) -> list[dict]:
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    paths, kw = args
+    return ocr_batch(paths, **kw)
+
+
+def ocr_many(paths, processes: int = 2, batch: int = 8, **kw) -> list[dict]:
+    """Records for many files, in the order given; ``processes`` workers, ``batch`` files per
+    tesseract run (the model loads once per batch)."""
+    paths = [str(p) for p in paths]
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    if not paths:
+        return []
+    chunks = [paths[i : i + batch] for i in range(0, len(paths), batch)]
+    if processes <= 1 or len(chunks) == 1:
+        out: list[dict] = []
+        for c in chunks:
+            out.extend(ocr_batch(c, **kw))
+        return out
+    import multiprocessing as mp
+
+    methods = mp.get_all_start_methods()
+    ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ctx.Pool(min(processes, len(chunks))) as pool:
+        results = pool.map(_worker, [(c, kw) for c in chunks], chunksize=1)
+    return [r for chunk in results for r in chunk]

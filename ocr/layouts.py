@@ -1,0 +1,123 @@
+"""Bank receipt layouts, as data.
+
+A layout says how to recognise a bank's receipt (title keywords) and what each printed label means
+(label -> record field). Labels that introduce a payer/payee block (CCB prints 付款人 / 收款人 above
+two side-by-side columns, in either order) are listed in ``side_headers``; the fields under them are
+written ``{side}_name`` / ``{side}_account`` and resolved by the header above the column, never by
+the column's position. A field mapped to ``None`` is read but not kept (it still ends the previous
+value). Adding a bank is adding a ``Layout`` to ``LAYOUTS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["LAYOUTS", "Layout", "LABEL_CONFUSIONS"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    bank: str
+    title_keywords: tuple[str, ...]  # any one of them in the first lines identifies the layout
+    labels: dict[str, str | None]  # printed label -> record field (None: ignore the value)
+    side_headers: dict[str, str] = field(default_factory=dict)  # block header -> "payer" | "payee"
+    # labels whose presence also identifies the layout when the title is unreadable
+    signature: tuple[str, ...] = ()
+
+
+ICBC = Layout(
+    bank="ICBC",
+    title_keywords=("工商银行", "业务回单", "工商"),
+    labels={
+        "日期": "txn_date",
+        "回单编号": "receipt_no",
+        "付款人户名": "payer_name",
+        "付款人账号": "payer_account",
+        "付款人开户行": None,
+        "收款人户名": "payee_name",
+        "收款人账号": "payee_account",
+        "收款人开户行": None,
+        "币种": None,
+        "小写": "amount",
+        "金额(大写)": "amount_in_words",
+        "用途": "purpose",
+        "附言": "purpose",
+        "流水号": "txn_serial",
+        "摘要": "summary",
+        "打印次数": None,
+    },
+    signature=("付款人户名", "收款人户名", "金额(大写)"),
+)
+
+CCB = Layout(
+    bank="CCB",
+    title_keywords=("建设银行", "电子回执", "建设"),
+    labels={
+        "日期": "txn_date",
+        "凭证号": "receipt_no",
+        "账户明细编号-交易流水号": "txn_serial",
+        "交易流水号": "txn_serial",
+        "全称": "{side}_name",
+        "账号": "{side}_account",
+        "开户行": None,
+        "大写金额": "amount_in_words",
+        "小写金额": "amount",
+        "用途": "purpose",
+        "附言": "purpose",
+        "摘要": "summary",
+        "打印次数": None,
+    },
+    side_headers={"付款人": "payer", "收款人": "payee"},
+    signature=("凭证号", "全称", "大写金额"),
+)
+
+CMB = Layout(
+    bank="CMB",
+    title_keywords=("招商银行", "入账回单", "招商"),
+    labels={
+        "交易日期": "txn_date",
+        "业务类型": None,
+        "交易流水": "txn_serial",
+        "收款账号": "payee_account",
+        "收款人": "payee_name",
+        "付款账号": "payer_account",
+        "付款人": "payer_name",
+        "付款开户行": None,
+        "交易金额(小写)": "amount",
+        "交易金额(大写)": "amount_in_words",
+        "交易摘要": "summary",
+        "用途": "purpose",
+        "附言": "purpose",
+        "回单编号": "receipt_no",
+    },
+    signature=("交易流水", "交易金额(小写)", "付款开户行"),
+)
+
+LAYOUTS: tuple[Layout, ...] = (ICBC, CCB, CMB)
+
+# Characters tesseract (chi_sim) prints for label characters on these receipts; applied to label
+# candidates only (text before a colon), never to values.
+LABEL_CONFUSIONS: dict[str, str] = {
+    "入": "人",
+    "丈": "款",
+    "坎": "款",
+    "歼": "款",
+    "欧": "款",
+    "软": "款",
+    "默": "款",
+    "敦": "款",
+    "帐": "账",
+    "胀": "账",
+    "咏": "账",
+    "亏": "号",
+    "导": "号",
+    "余": "途",
+    "涂": "途",
+    "簿": "摘",
+    "填": "摘",
+    "泻": "写",
+    "（": "(",
+    "）": ")",
+    "—": "-",
+    "_": "-",
+}
