@@ -208,20 +208,26 @@ def select_sql(spec: TabularSource, header_index: Mapping[str, int], staged: str
     check_errors = [f"case when {c.bad} then {c.reason} end" for c in spec.checks]
     reason = "concat_ws('; ', " + ", ".join(errors or ["null"]) + ")"
     check_reason = "concat_ws('; ', " + ", ".join(check_errors or ["null"]) + ")"
+    helpers = sorted({f"c{i}" for i in header_index.values()}) + [f"_c_{c.name}" for c in spec.columns]
+    # _raw (the row as read, JSON) only for rejected rows: building it for every row costs more than the rest
     return f"""
 with cleaned as (
-    select _row_number, _file, json_object({raw_pairs}) as _raw,
-        {", ".join(cleaned)}
+    select *, {", ".join(cleaned)}
     from {staged}
 ),
 typed as (
-    select _row_number, _file, _raw, {reason} as _cell_reason,
+    select *, {reason} as _cell_reason,
         {", ".join(typed)}
     from cleaned
+),
+judged as (
+    select *{derived},
+        case when _cell_reason <> '' then _cell_reason else {check_reason} end as _reason
+    from typed
 )
-select *{derived},
-    case when _cell_reason <> '' then _cell_reason else {check_reason} end as _reason
-from typed
+select * exclude ({", ".join(helpers)}),
+    case when _reason <> '' then json_object({raw_pairs}) end as _raw
+from judged
 """
 
 
