@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         ok_dg = wait_until(lambda: dagster_loaded(servers.dagster_url), 180, servers)
         if not (ok_st and ok_dg):
             print(
-                "a server did not come up; see .dagster/server-logs/dagster.log and streamlit.log", file=sys.stderr
+                "a server did not come up; see .dagster/server-logs/dagster.log and streamlit.log",
+                file=sys.stderr,
             )
             servers.stop()
             return 1
