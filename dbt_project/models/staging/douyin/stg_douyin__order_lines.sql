@@ -52,6 +52,8 @@ final as (
         status_raw,
         room_id,
         video_id,
+        receiver_name,
+        receiver_phone,
         tracking_nos,
         shipped_at,
         _source_file,
