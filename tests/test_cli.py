@@ -37,16 +37,3 @@ def test_export_is_not_pretending(tmp_path, capsys):
     assert rc != 0
     assert "not built yet" in capsys.readouterr().err
     assert not out.exists()
-
-
-def test_run_creates_a_missing_dagster_home(skeleton_run, tmp_path, monkeypatch):
-    """A fresh clone has no .dagster/: the run creates it (with the pool settings) instead of failing."""
-    from pipelines.runner import run_all
-
-    settings, _ = skeleton_run
-    home = tmp_path / "fresh" / ".dagster"
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    summary = run_all(settings)
-    assert summary.success, summary.errors
-    assert "default_limit: 1" in (home / "dagster.yaml").read_text()
-    assert any((home / "history").iterdir())  # the run is in the instance's history

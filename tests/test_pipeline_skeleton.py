@@ -54,8 +54,11 @@ def test_full_materialisation_builds_and_publishes_the_marts(skeleton_run):
         assert con.execute("select count(*) from fct_order_lines where is_gift").fetchone()[0] == 1
 
 
-def test_rerun_on_unchanged_landing_changes_nothing(skeleton_run):
+def test_rerun_on_unchanged_landing_changes_nothing(skeleton_run, tmp_path, monkeypatch):
     settings, first = skeleton_run
+    # a fresh clone has no .dagster/: the run creates it (with the pool settings) instead of failing
+    home = tmp_path / "fresh" / ".dagster"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         before = {
             t: con.execute(f"select * from {t} order by all").fetchall()
@@ -74,3 +77,5 @@ def test_rerun_on_unchanged_landing_changes_nothing(skeleton_run):
         after = {t: con.execute(f"select * from {t} order by all").fetchall() for t in before}
     assert after == before
     assert current_version(settings.published_dir) == second.published_version != first.published_version
+    assert "default_limit: 1" in (home / "dagster.yaml").read_text()
+    assert any((home / "history").iterdir())  # the run is in the instance's history
