@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dagster-port", type=int, default=3000)
     parser.add_argument("--streamlit-port", type=int, default=8501)
     args = parser.parse_args(argv)
+    # `kill` (SIGTERM) stops both servers too, not only Ctrl-C: SystemExit runs the `finally` below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     servers = start(args.host, args.dagster_port, args.streamlit_port)
     print("starting the Dagster UI and the dashboards (logs in .dagster/server-logs/) ...", flush=True)
     try:
