@@ -1,0 +1,153 @@
+-- How much of each counted payment goes to each order it names (CONTRACT §2.1): in the order named,
+-- each order gets up to its order_amount less what earlier payments (by payment time) already covered;
+-- whatever is left goes to the last named order (an overpayment stays visible there). A payment naming
+-- one order gives it all of its amount (a negative settlement row reduces the order's paid total).
+--
+-- Allocation is sequential (a payment's share depends on earlier payments' shares of the same orders), so
+-- it is resolved in rounds by a recursive CTE: in each round, every unresolved payment whose non-last
+-- orders have no unresolved earlier payment is resolved at once (the earliest unresolved payment always
+-- qualifies, so each round makes progress; a round typically resolves almost everything, and chains of
+-- instalments and multi-order receipts take one round per link). Within a payment, the shares follow from
+-- the running sum of the needs: allocated up to position j = least(amount, needs of positions 1..j).
+with recursive
+
+named as (
+
+    select * from {{ ref('int_payment_orders_named') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('int_payments_unioned') }}
+    where is_counted
+
+),
+
+pairs as (
+
+    select
+        n.payment_ref,
+        p.payment_seq,
+        p.paid_at,
+        p.amount,
+        n.order_key,
+        n.order_no,
+        n.order_amount,
+        n.position,
+        n.n_orders
+    from named as n
+    inner join payments as p
+        on p.payment_ref = n.payment_ref
+
+),
+
+rounds as (
+
+    select
+        0 as round_no,
+        payment_ref,
+        payment_seq,
+        paid_at,
+        amount,
+        order_key,
+        order_no,
+        order_amount,
+        position,
+        n_orders,
+        cast(null as decimal(18, 2)) as allocated
+    from pairs
+
+    union all
+
+    select
+        round_no + 1 as round_no,
+        payment_ref,
+        payment_seq,
+        paid_at,
+        amount,
+        order_key,
+        order_no,
+        order_amount,
+        position,
+        n_orders,
+        cast(
+            case
+                when allocated is not null then allocated
+                when blocked = 1 then null
+                when position < n_orders then allocated_upto - coalesce(allocated_before, 0)
+                else amount - coalesce(allocated_before, 0)
+            end as decimal(18, 2)
+        ) as allocated
+    from (
+        select
+            *,
+            lag(allocated_upto) over (partition by payment_ref order by position) as allocated_before
+        from (
+            select
+                *,
+                case
+                    when position = n_orders then null
+                    when amount <= 0 then 0
+                    else least(amount, cumulative_need)
+                end as allocated_upto
+            from (
+                select
+                    *,
+                    sum(need) over (
+                        partition by payment_ref order by position rows between unbounded preceding and current row
+                    ) as cumulative_need,
+                    max(case when allocated is null and position < n_orders and earlier_unresolved > 0 then 1 else 0 end)
+                        over (partition by payment_ref) as blocked
+                from (
+                    select
+                        *,
+                        case
+                            when position < n_orders then greatest(0, order_amount - coalesce(covered_before, 0))
+                        end as need
+                    from (
+                        select
+                            *,
+                            coalesce(sum(case when allocated is null then 1 else 0 end) over (
+                                partition by order_key order by payment_seq rows between unbounded preceding and 1 preceding
+                            ), 0) as earlier_unresolved,
+                            sum(allocated) over (
+                                partition by order_key order by payment_seq rows between unbounded preceding and 1 preceding
+                            ) as covered_before,
+                            max(case when allocated is null then 1 else 0 end) over () as any_unresolved
+                        from rounds
+                    ) as state
+                    where any_unresolved = 1
+                ) as needs
+            ) as cumulative
+        ) as upto
+    ) as next_round
+    where round_no < 1000
+
+),
+
+last_round as (
+
+    select max(round_no) as round_no from rounds
+
+),
+
+final as (
+
+    select
+        r.payment_ref,
+        r.payment_seq,
+        r.paid_at,
+        r.order_key,
+        r.order_no,
+        r.position,
+        r.n_orders,
+        r.allocated as allocated_amount,
+        r.round_no as rounds
+    from rounds as r
+    inner join last_round as l
+        on l.round_no = r.round_no
+
+)
+
+select * from final
