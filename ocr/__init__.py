@@ -10,7 +10,18 @@ Record fields: see ``ocr.core.RECORD_FIELDS``. Layouts (ICBC 业务回单, CCB �
 入账回单) are data in ``ocr.layouts``. This package never imports the synthetic generator.
 """
 
-from .core import MIN_CONFIDENCE, RECORD_FIELDS, ocr_batch, ocr_file, ocr_many, parse_text
+from .core import (
+    MIN_CONFIDENCE,
+    READER_VERSION,
+    RECORD_FIELDS,
+    ocr_batch,
+    ocr_file,
+    ocr_many,
+    parse_reading,
+    parse_text,
+    read_batch,
+    read_many,
+)
 from .words import amount_in_words, words_match
 
 __all__ = [
@@ -20,6 +31,10 @@ __all__ = [
     "ocr_batch",
     "ocr_file",
     "ocr_many",
+    "parse_reading",
     "parse_text",
+    "read_batch",
+    "read_many",
+    "READER_VERSION",
     "words_match",
 ]

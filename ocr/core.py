@@ -4,6 +4,12 @@
     ocr_many(paths, processes=2)    many, one worker process per core, OMP_THREAD_LIMIT=1
     parse_text(text, ...) -> dict   the parsing/validation half, for text already recognised
 
+    read_many(paths, processes=2)   only the expensive half: per file a ``reading`` (text, word
+                                    confidence, second-pass readings) that ``parse_reading`` turns
+                                    into a record in milliseconds. Cache readings by ``sha256``:
+                                    a better parser or a longer known-party list then applies to
+                                    every receipt without running tesseract again.
+
 The result depends only on the file's bytes (and the code version), so callers may cache it by
 ``sha256`` (the record carries it).
 """
@@ -20,7 +26,21 @@ from .preprocess import PrepOptions, load_file, preprocess
 from .recognise import DEFAULT_LANG, TESS_CONFIG, Page, recognise
 from .words import CONFUSIONS, DIGITS, amount_in_words, normalise_words, words_match, words_to_amount
 
-__all__ = ["ocr_file", "ocr_many", "parse_text", "RECORD_FIELDS", "MIN_CONFIDENCE"]
+__all__ = [
+    "ocr_file",
+    "ocr_many",
+    "parse_text",
+    "parse_reading",
+    "read_batch",
+    "read_many",
+    "READER_VERSION",
+    "RECORD_FIELDS",
+    "MIN_CONFIDENCE",
+]
+
+# Bump when what ``read_batch`` returns for the same bytes changes (preprocessing, tesseract
+# settings, crops): cached readings of another version are read again.
+READER_VERSION = "1"
 
 MIN_CONFIDENCE = 75.0
 RECORD_FIELDS = (
@@ -36,12 +56,16 @@ RECORD_FIELDS = (
     "payer_account",
     "payee_name",
     "payee_account",
+    "payer_bank",
+    "payee_bank",
     "amount",
     "amount_in_words",
     "amount_in_words_ok",
     "purpose",
     "summary",
     "order_nos",
+    "print_count",
+    "is_reprint",
     "confidence",
     "needs_review",
     "review_reason",
@@ -83,6 +107,7 @@ def parse_text(
     for side in ("payer", "payee"):
         rec[f"{side}_name"] = X.clean_name(raw.get(f"{side}_name"))
         rec[f"{side}_account"] = X.clean_account(raw.get(f"{side}_account"))
+        rec[f"{side}_bank"] = X.clean_name(raw.get(f"{side}_bank"), company=False)
     if known_names:
         for side in ("payer", "payee"):
             rec[f"{side}_name"] = X.snap_name(rec[f"{side}_name"], known_names)
@@ -101,6 +126,12 @@ def parse_text(
     rec["purpose"] = (raw.get("purpose") or "").strip() or None
     rec["summary"] = (raw.get("summary") or "").strip() or None
     rec["order_nos"] = X.find_order_nos(" ".join(v for v in (rec["purpose"], rec["summary"]) if v))
+    rec["print_count"] = X.parse_count(raw.get("print_count"))
+    rec["is_reprint"] = bool(
+        (rec["print_count"] or 1) >= 2
+        or "补打" in X.strip_spaces(text)
+        or "补打" in os.path.basename(source_file)
+    )
     rec["confidence"] = round(float(confidence), 1)
     rec["amount_in_words_ok"] = agreed
     rec["receipt_ref"] = (
@@ -163,6 +194,87 @@ def _kind(path: str, loaded: str) -> str:
     return "jpg" if ext in ("jpg", "jpeg") else ext or "image"
 
 
+def read_batch(
+    paths: list[str],
+    lang: str = DEFAULT_LANG,
+    prep: PrepOptions = DEFAULT_PREP,
+    config: str = TESS_CONFIG,
+    second_pass: bool = True,
+) -> list[dict]:
+    """The expensive half of the OCR, per file a reading:
+    ``{source_file, sha256, source_kind, text, confidence, alternatives, error, seconds}``.
+
+    Images go through one tesseract run (plus one run per second-pass kind over the crops of the
+    amount figure and the amount in words); a PDF with a text layer is read without tesseract; a file
+    that cannot be opened gives ``error`` (and no text)."""
+    import time
+
+    readings: list[dict | None] = [None] * len(paths)
+    pending: list[tuple[int, str, str, object, float]] = []
+    for i, path in enumerate(paths):
+        t0 = time.perf_counter()
+        with open(path, "rb") as fh:
+            data = fh.read()
+        sha = _sha256(data)
+        base = {
+            "source_file": path,
+            "sha256": sha,
+            "text": "",
+            "confidence": 0.0,
+            "alternatives": {},
+            "error": None,
+        }
+        try:
+            loaded, content = load_file(path, data)
+        except Exception as exc:  # unreadable file: a reading that says so
+            readings[i] = {
+                **base,
+                "source_kind": "unreadable",
+                "error": f"{exc.__class__.__name__}: {exc}",
+                "seconds": time.perf_counter() - t0,
+            }
+            continue
+        if loaded == "text":
+            readings[i] = {
+                **base,
+                "source_kind": "pdf_text",
+                "text": content,
+                "confidence": 100.0,
+                "seconds": time.perf_counter() - t0,
+            }
+        else:
+            img, _info = preprocess(content, prep)
+            readings[i] = {**base, "source_kind": _kind(path, "image")}
+            pending.append((i, path, sha, img, time.perf_counter() - t0))
+    if pending:
+        t0 = time.perf_counter()
+        pages: list[Page] = recognise([p[3] for p in pending], lang=lang, config=config)
+        alts = _second_pass([p[3] for p in pending], pages) if second_pass else [{} for _ in pending]
+        shared = (time.perf_counter() - t0) / len(pending)
+        for (i, _path, _sha, _img, prep_s), page, alt in zip(pending, pages, alts, strict=True):
+            readings[i].update(
+                text=page.text, confidence=page.confidence, alternatives=alt, seconds=prep_s + shared
+            )
+    return [r for r in readings if r is not None]
+
+
+def parse_reading(reading: dict, known_names: tuple[str, ...] | list[str] | None = None) -> dict:
+    """Record (see RECORD_FIELDS) from a reading of ``read_batch``; cheap, no tesseract."""
+    rec = parse_text(
+        reading.get("text") or "",
+        confidence=reading.get("confidence") or 0.0,
+        source_file=reading.get("source_file") or "",
+        sha256=reading.get("sha256") or "",
+        source_kind=reading.get("source_kind") or "image",
+        alternatives=reading.get("alternatives") or {},
+        known_names=known_names,
+    )
+    if reading.get("error"):
+        rec["review_reason"] = f"file not readable: {reading['error']}"
+        rec["needs_review"] = True
+    return rec
+
+
 def ocr_batch(
     paths: list[str],
     lang: str = DEFAULT_LANG,
@@ -171,47 +283,9 @@ def ocr_batch(
     second_pass: bool = True,
     known_names: tuple[str, ...] | list[str] | None = None,
 ) -> list[dict]:
-    """Records for several files; images go through one tesseract run (plus one run per second-pass
-    kind over the crops of the amount figure and the amount in words)."""
-    records: list[dict | None] = [None] * len(paths)
-    pending: list[tuple[int, str, str, object]] = []
-    for i, path in enumerate(paths):
-        with open(path, "rb") as fh:
-            data = fh.read()
-        sha = _sha256(data)
-        try:
-            loaded, content = load_file(path, data)
-        except Exception as exc:  # unreadable file: a record that says so
-            rec = parse_text("", source_file=path, sha256=sha, source_kind="unreadable")
-            rec["review_reason"] = f"file not readable: {exc.__class__.__name__}: {exc}"
-            records[i] = rec
-            continue
-        if loaded == "text":
-            records[i] = parse_text(
-                content,
-                confidence=100.0,
-                source_file=path,
-                sha256=sha,
-                source_kind="pdf_text",
-                known_names=known_names,
-            )
-        else:
-            img, _info = preprocess(content, prep)
-            pending.append((i, path, sha, img))
-    if pending:
-        pages: list[Page] = recognise([p[3] for p in pending], lang=lang, config=config)
-        alts = _second_pass([p[3] for p in pending], pages) if second_pass else [{} for _ in pending]
-        for (i, path, sha, _img), page, alt in zip(pending, pages, alts, strict=True):
-            records[i] = parse_text(
-                page.text,
-                confidence=page.confidence,
-                source_file=path,
-                sha256=sha,
-                source_kind=_kind(path, "image"),
-                alternatives=alt,
-                known_names=known_names,
-            )
-    return [r for r in records if r is not None]
+    """Records for several files (``read_batch`` then ``parse_reading``)."""
+    readings = read_batch(paths, lang=lang, prep=prep, config=config, second_pass=second_pass)
+    return [parse_reading(r, known_names) for r in readings]
 
 
 # Second pass: the amount figure is re-read with the English model (it knows ¥ and reads digits
@@ -255,29 +329,45 @@ def ocr_file(path: str, **kw) -> dict:
     return ocr_batch([str(path)], **kw)[0]
 
 
-def _worker(args: tuple[list[str], dict]) -> list[dict]:
+def _worker(args: tuple[str, list[str], dict]) -> list[dict]:
     os.environ["OMP_THREAD_LIMIT"] = "1"
-    paths, kw = args
-    return ocr_batch(paths, **kw)
+    fn, paths, kw = args
+    return (read_batch if fn == "read" else ocr_batch)(paths, **kw)
 
 
-def ocr_many(paths, processes: int = 2, batch: int = 8, **kw) -> list[dict]:
-    """Records for many files, in the order given; ``processes`` workers, ``batch`` files per
-    tesseract run (the model loads once per batch)."""
+def _map_chunks(fn: str, paths, processes: int, batch: int, kw: dict, progress=None) -> list[dict]:
     paths = [str(p) for p in paths]
     os.environ["OMP_THREAD_LIMIT"] = "1"
     if not paths:
         return []
     chunks = [paths[i : i + batch] for i in range(0, len(paths), batch)]
+    out: list[dict] = []
     if processes <= 1 or len(chunks) == 1:
-        out: list[dict] = []
         for c in chunks:
-            out.extend(ocr_batch(c, **kw))
+            got = _worker((fn, c, kw))
+            out.extend(got)
+            if progress:
+                progress(got)
         return out
     import multiprocessing as mp
 
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
     with ctx.Pool(min(processes, len(chunks))) as pool:
-        results = pool.map(_worker, [(c, kw) for c in chunks], chunksize=1)
-    return [r for chunk in results for r in chunk]
+        # imap keeps the order given and hands each finished chunk over as soon as it is done
+        for got in pool.imap(_worker, [(fn, c, kw) for c in chunks], chunksize=1):
+            out.extend(got)
+            if progress:
+                progress(got)
+    return out
+
+
+def ocr_many(paths, processes: int = 2, batch: int = 8, progress=None, **kw) -> list[dict]:
+    """Records for many files, in the order given; ``processes`` workers, ``batch`` files per
+    tesseract run (the model loads once per batch). ``progress(records)`` is called per finished batch."""
+    return _map_chunks("ocr", paths, processes, batch, kw, progress)
+
+
+def read_many(paths, processes: int = 2, batch: int = 8, progress=None, **kw) -> list[dict]:
+    """Readings (see ``read_batch``) for many files, in the order given, like ``ocr_many``."""
+    return _map_chunks("read", paths, processes, batch, kw, progress)

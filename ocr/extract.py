@@ -22,6 +22,8 @@ __all__ = [
     "find_order_nos",
     "locate_values",
     "snap_name",
+    "strip_spaces",
+    "parse_count",
     "split_line",
 ]
 
@@ -296,15 +298,29 @@ def clean_account(value: str | None) -> str | None:
 _NAME_KEEP = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9()（）·]")
 
 
-def clean_name(value: str | None) -> str | None:
+def clean_name(value: str | None, company: bool = True) -> str | None:
+    """Party (or, with ``company=False``, bank branch) name without stray marks; a company name
+    ends at its last 公司."""
     if not value:
         return None
     s = _NAME_KEEP.sub("", value)
-    i = s.rfind("公司")
+    i = s.rfind("公司") if company else -1
     if i >= 0:
         s = s[: i + 2]
     s = s.replace("（", "(").replace("）", ")")
     return s or None
+
+
+def strip_spaces(text: str | None) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def parse_count(value: str | None) -> int | None:
+    """打印次数 value -> int (digit confusions repaired); None when unreadable."""
+    if not value:
+        return None
+    m = re.search(r"\d+", _repair_digits(strip_spaces(value)))
+    return int(m.group(0)) if m and int(m.group(0)) < 100 else None
 
 
 def snap_name(name: str | None, known: tuple[str, ...] | list[str]) -> str | None:

@@ -1,15 +1,12 @@
--- STAND-IN until the receipts branch (issue: bank e-receipt OCR wiring) is merged: on merge, take the
--- receipts branch's fct_bank_receipts.sql and delete this file's stand-in notes. Same public columns
--- (CONTRACT §2): one row per distinct receipt (receipt_ref = 'receipt:<BANK>:<回单编号>'), re-prints merged.
--- Reads raw.bank_receipts (one row per receipt file, the OCR record's fields) when that table exists,
--- else yields no rows, so the reconciliation builds on landing zones without receipts.
-{% set raw_receipts = adapter.get_relation(database=target.database, schema='raw', identifier='bank_receipts') if execute else none %}
+-- One row per distinct bank e-receipt (CONTRACT §2, §1.7): re-prints (the same 回单编号 in several files)
+-- are one receipt. Its values come from one file: a confirmed one first, then one that does not need
+-- review, then the original before a re-print, the higher OCR confidence, the file name. When copies that
+-- no person confirmed disagree on the amount, the receipt needs review.
 with
 
-{% if raw_receipts %}
 files as (
 
-    select * from {{ raw_receipts }}
+    select * from {{ ref('int_bank_receipts_corrected') }}
 
 ),
 
@@ -18,59 +15,71 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by bank, receipt_no
-            order by coalesce(print_count, 1), source_file
-        ) as print_rank,
-        count(*) over (partition by bank, receipt_no) as prints
+            partition by receipt_ref
+            order by
+                case when is_confirmed then 0 else 1 end,
+                case when needs_review then 1 else 0 end,
+                case when is_reprint then 1 else 0 end,
+                confidence desc,
+                source_file
+        ) as copy_rank
     from files
-    where bank is not null and receipt_no is not null
+
+),
+
+copies as (
+
+    select
+        receipt_ref,
+        count(*) as files,
+        count(distinct amount) as amounts_read,
+        min(amount) as min_amount,
+        max(amount) as max_amount,
+        max(case when is_confirmed then 1 else 0 end) as any_confirmed
+    from files
+    group by receipt_ref
 
 ),
 
 final as (
 
     select
-        {{ dbt.concat(["'receipt:'", "bank", "':'", "receipt_no"]) }} as receipt_ref,
-        source_file,
-        bank,
-        receipt_no,
-        txn_serial,
-        cast(txn_date as date) as txn_date,
-        payer_name,
-        payer_account,
-        payee_name,
-        cast(amount as decimal(18, 2)) as amount,
-        amount_in_words_ok,
-        order_nos,
-        cast(confidence as double) as confidence,
-        needs_review,
-        review_reason
-    from ranked
-    where print_rank = 1
+        r.receipt_ref,
+        r.source_file,
+        r.bank,
+        r.receipt_no,
+        r.txn_serial,
+        r.txn_date,
+        r.payer_name,
+        r.payer_account,
+        r.payee_name,
+        r.payee_account,
+        r.amount,
+        r.amount_in_words_ok,
+        {{ split_to_list('r.order_nos', "' '") }} as order_nos,
+        r.confidence,
+        case
+            when c.any_confirmed = 1 then false
+            when c.amounts_read > 1 then true
+            else r.needs_review
+        end as needs_review,
+        case
+            when c.any_confirmed = 1 then null
+            when c.amounts_read > 1 then
+                {{ dbt.concat([
+                    "'copies of this receipt disagree on the amount ('",
+                    dbt.safe_cast('c.min_amount', dbt.type_string()),
+                    "' vs '",
+                    dbt.safe_cast('c.max_amount', dbt.type_string()),
+                    "')'",
+                ]) }}
+            else r.review_reason
+        end as review_reason
+    from ranked as r
+    inner join copies as c
+        on c.receipt_ref = r.receipt_ref
+    where r.copy_rank = 1
 
 )
-{% else %}
-final as (
-
-    select
-        cast(null as varchar) as receipt_ref,
-        cast(null as varchar) as source_file,
-        cast(null as varchar) as bank,
-        cast(null as varchar) as receipt_no,
-        cast(null as varchar) as txn_serial,
-        cast(null as date) as txn_date,
-        cast(null as varchar) as payer_name,
-        cast(null as varchar) as payer_account,
-        cast(null as varchar) as payee_name,
-        cast(null as decimal(18, 2)) as amount,
-        cast(null as boolean) as amount_in_words_ok,
-        cast(null as varchar[]) as order_nos,
-        cast(null as double) as confidence,
-        cast(null as boolean) as needs_review,
-        cast(null as varchar) as review_reason
-    where 1 = 0
-
-)
-{% endif %}
 
 select * from final

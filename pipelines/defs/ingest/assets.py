@@ -77,7 +77,8 @@ ingest_assets = [build_ingest_asset(source) for source in SOURCES.values()]
 
 @dg.asset(
     key=["raw", "rejected_rows"],
-    deps=[a.key for a in ingest_assets],
+    deps=[a.key for a in ingest_assets]
+    + [dg.AssetKey(["raw", "bank_receipts"]), dg.AssetKey(["raw", "receipt_corrections"])],
     group_name="ingest",
     description="Audit of every input row that could not be loaded (written by the ingest assets).",
     pool=WAREHOUSE_POOL,
