@@ -123,12 +123,31 @@ def _truth_as_of(landing: Path) -> str | None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    print(
-        "orderlens export differences: not built yet — it arrives with the three-way reconciliation "
-        "(fct_three_way_match / rpt_daily_differences). Nothing was exported.",
-        file=sys.stderr,
-    )
-    return 3
+    """`orderlens export differences`: the day's pending reconciliation pool, from the published snapshot."""
+    import datetime as dt
+
+    from .exports.differences import TYPE_LABELS, DifferencesExportError, export_differences
+
+    try:
+        report_date = dt.date.fromisoformat(args.date)
+    except ValueError:
+        print(
+            f"orderlens export differences: --date {args.date!r} is not a date (YYYY-MM-DD)", file=sys.stderr
+        )
+        return 2
+    settings = settings_mod.load_settings(warehouse=args.warehouse, published=args.published)
+    out = Path(args.out)
+    try:
+        export = export_differences(settings.published_dir, report_date, args.format, out)
+    except DifferencesExportError as exc:
+        print(f"orderlens export differences: {exc}. Nothing was exported.", file=sys.stderr)
+        return 2
+    print(f"{out}: {len(export.rows)} pending items of {report_date} (as of {export.as_of}), "
+          f"snapshot {export.snapshot_version}")  # fmt: skip
+    for dtype, label in TYPE_LABELS.items():
+        if export.counts.get(dtype):
+            print(f"  {label} ({dtype}): {export.counts[dtype]}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,9 +225,16 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export finance tables (CSV/XLSX)")
     export_sub = export.add_subparsers(dest="what", required=True, metavar="WHAT")
     diff = export_sub.add_parser("differences", help="the day's pending reconciliation items")
-    diff.add_argument("--date", required=True, metavar="YYYY-MM-DD")
-    diff.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    diff.add_argument("--date", required=True, metavar="YYYY-MM-DD",
+                      help="report day: the snapshot must be of a run whose as_of is that day (09:00 for the "
+                           "morning pool)")  # fmt: skip
+    diff.add_argument("--format", choices=["csv", "xlsx"], default="xlsx",
+                      help="xlsx: a sheet per difference type; csv: one UTF-8 (BOM) file")  # fmt: skip
     diff.add_argument("--out", required=True, metavar="FILE")
+    diff.add_argument("--warehouse", metavar="FILE",
+                      help="only to locate the default published folder beside it")  # fmt: skip
+    diff.add_argument("--published", metavar="DIR",
+                      help="published snapshots (default $ORDERLENS_PUBLISHED or 'published' beside the warehouse)")  # fmt: skip
     diff.set_defaults(func=cmd_export)
     return parser
 

@@ -31,9 +31,16 @@ def test_run_rejects_a_bad_as_of(tmp_path, capsys):
     assert "not a time" in capsys.readouterr().err
 
 
-def test_export_is_not_pretending(tmp_path, capsys):
+def test_export_without_a_snapshot_says_so(tmp_path, capsys):
     out = tmp_path / "d.xlsx"
-    rc = main(["export", "differences", "--date", "2026-10-14", "--format", "xlsx", "--out", str(out)])
-    assert rc != 0
-    assert "not built yet" in capsys.readouterr().err
+    rc = main(["export", "differences", "--date", "2026-10-14", "--format", "xlsx", "--out", str(out),
+               "--published", str(tmp_path / "published")])  # fmt: skip
+    assert rc == 2
+    assert "no published snapshot" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_export_rejects_a_bad_date(tmp_path, capsys):
+    rc = main(["export", "differences", "--date", "14/10/2026", "--out", str(tmp_path / "d.csv")])
+    assert rc == 2
+    assert "is not a date" in capsys.readouterr().err

@@ -1102,7 +1102,8 @@ class Truth:
             a[2] = min(a[2], p["time"])
             a[3] = max(a[3], p["time"])
         rows = [
-            [nm, a[0], f"{a[1] // 100}.{a[1] % 100:02d}", ts_one(a[2]), ts_one(a[3])]
+            # first_seen / last_seen are payment *dates*: a receipt prints a date (only CMB a time)
+            [nm, a[0], f"{a[1] // 100}.{a[1] % 100:02d}", ts_one(a[2])[:10], ts_one(a[3])[:10]]
             for nm, a in sorted(agg.items())
             if a[0] >= 2
         ]
