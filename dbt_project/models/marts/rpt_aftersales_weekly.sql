@@ -9,7 +9,17 @@ with
 
 tickets as (
 
-    select * from {{ ref('fct_aftersales') }}
+    select
+        ticket_no,
+        -- the Monday of applied_at's ISO week (date_trunc('week') is Monday-based on DuckDB, Postgres, Spark)
+        cast({{ dbt.date_trunc('week', 'applied_at') }} as date) as week_start,
+        applied_at,
+        resolved_at,
+        sku,
+        category,
+        warehouse_code,
+        hour_slot
+    from {{ ref('fct_aftersales') }}
 
 ),
 
