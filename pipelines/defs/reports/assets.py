@@ -23,7 +23,9 @@ TICKETS = dg.AssetKey(["marts", "fct_aftersales"])
     kinds={"html", "plotly"},
     owners=["team:data-engineering"],
 )
-def aftersales_weekly_html(context: dg.AssetExecutionContext, orderlens: OrderlensConfig) -> dg.MaterializeResult:
+def aftersales_weekly_html(
+    context: dg.AssetExecutionContext, orderlens: OrderlensConfig
+) -> dg.MaterializeResult:
     settings = orderlens.settings()
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         weekly = con.execute("select * from marts.rpt_aftersales_weekly order by week_start, rank").df()
