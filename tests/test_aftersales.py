@@ -250,7 +250,7 @@ def test_the_weekly_report_is_written_as_html_pages(generated_run):
         assert f"{TITLE_TEXT} {week_label(dt.date.fromisoformat(week))}" in page
         assert all(f"<td>{tag}</td>" in page for tag in tags), (week, tags)
         # self-contained: plotly.js is inline (no <script src=...>), the charts are drawn by it
-        assert "<script src=" not in page and "<script type=\"text/javascript\" src=" not in page
+        assert "<script src=" not in page and '<script type="text/javascript" src=' not in page
         assert "Plotly.newPlot" in page and len(page) > 1_000_000
 
 
@@ -262,3 +262,40 @@ def test_the_after_sales_marts_pass_their_checks(generated_run):
     assert {"fct_aftersales", "rpt_aftersales_weekly", "fct_correction_actions"} <= set(result.marts_built)
     assert result.failed_checks == []
     assert any(c.startswith("marts/rpt_aftersales_weekly:") for c in result.passed_checks)
+
+
+def test_the_renderer_escapes_input_text_and_writes_nothing_without_weeks():
+    """Pure renderer: no weeks → no page; text from the landing zone is escaped; the same frames give the
+    same bytes."""
+    import pandas as pd
+
+    from pipelines.reports.aftersales import render_all
+
+    empty = pd.DataFrame(columns=["week_start", "reason_tag", "tickets", "share_of_tickets", "rank"])
+    assert render_all(empty) == {}
+    weekly = pd.DataFrame(
+        [
+            {
+                "week_start": dt.date(2026, 11, 2),
+                "reason_tag": "包装破损",
+                "tickets": 3,
+                "share_of_tickets": 0.75,
+                "rank": 1,
+                "top_sku": "<script>alert(1)</script>",
+                "top_sku_share": 2 / 3,
+                "top_category": "猫砂系列",
+                "top_category_share": 1.0,
+                "top_warehouse": None,
+                "top_warehouse_share": 1.0,
+                "top_hour_slot": "08:00-10:00",
+                "top_hour_slot_share": 1.0,
+                "avg_handling_minutes": 61.5,
+            }
+        ]
+    )
+    pages = render_all(weekly, None, "2026-11-08 23:00:00")
+    assert list(pages) == ["aftersales-2026-W45.html"]
+    page = pages["aftersales-2026-W45.html"]
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<td>包装破损</td>" in page and "猫砂系列（100.0%）" in page and "75.0%" in page
+    assert render_all(weekly, None, "2026-11-08 23:00:00") == pages
