@@ -45,6 +45,11 @@ class Settings:
     def as_of_text(self) -> str:
         return self.as_of.strftime("%Y-%m-%d %H:%M:%S")
 
+    @property
+    def reports_dir(self) -> Path:
+        """Rendered reports (HTML) for readers outside the dashboard: `<warehouse folder>/reports`."""
+        return self.warehouse_path.parent / "reports"
+
 
 def _resolve(path: str) -> Path:
     p = Path(path).expanduser()

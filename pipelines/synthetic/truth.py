@@ -822,7 +822,8 @@ class Truth:
         w, o, ln = self.w, self.w.o, self.w.ln
         rows = []
         seen_freeze, seen_qc, seen_sup = set(), set(), set()
-        events = sorted(w.misship, key=lambda m: (m["detected"], m["order"]))
+        # same detection second: by order_key (the text the marts sort by), not the world index
+        events = sorted(w.misship, key=lambda m: (m["detected"], str(self.key[m["order"]])))
         sku_lines: dict[int, np.ndarray] = {}
         for ms in events:
             s, wi, t = ms["sku"], ms["wh"], ms["detected"]
@@ -904,7 +905,16 @@ class Truth:
                 np.array([f"{h:02d}:00-{h + 2:02d}:00" for h in range(0, 24, 2)])[np.clip(hr // 2, 0, 11)],
                 "",
             )
-            handling = np.where(tk["resolved"] < NEVER, (tk["resolved"] - tk["applied"]) / 60.0, np.nan)
+            done = tk["resolved"] < NEVER
+            handling_s = np.where(done, tk["resolved"] - tk["applied"], 0)
+            items = self._ticket_items(tk)
+            paid = o["paid"]
+            # the customer's orders paid strictly before the ticket's order (per platform: customer ids
+            # are world-wide, customer_key is per platform)
+            cust_paid: dict[tuple[int, int], np.ndarray] = {}
+            for plat_, cust_ in {(int(o["plat"][x]), int(o["cust"][x])) for x in tk["order"].tolist()}:
+                m = (o["plat"] == plat_) & (o["cust"] == cust_) & (paid < NEVER)
+                cust_paid[(plat_, cust_)] = np.sort(paid[m])
             by = defaultdict(list)
             wk_total = defaultdict(int)
             for i in range(n):
@@ -922,6 +932,15 @@ class Truth:
                         ts_one(int(tk["applied"][i])),
                         ts_one(int(tk["resolved"][i])),
                         str(slot[i]),
+                        f"{handling_s[i] / 60:.2f}" if done[i] else "",
+                        money_str(np.array([int(tk["refund"][i])]))[0],
+                        int(
+                            np.searchsorted(
+                                cust_paid[(int(o["plat"][tk["order"][i]]), int(o["cust"][tk["order"][i]]))],
+                                paid[tk["order"][i]],
+                            )
+                        ),
+                        *items[int(tk["order"][i])],
                     ]
                 )
             weeks = sorted({k[0] for k in by})
@@ -941,8 +960,8 @@ class Truth:
                     tc = top([str(cat[i]) for i in ids])
                     tw = top([str(whc[i]) for i in ids])
                     th = top([str(slot[i]) for i in ids])
-                    hm = handling[ids]
-                    avg = f"{np.nanmean(hm):.2f}" if np.isfinite(hm).any() else ""
+                    nd = int(done[ids].sum())
+                    avg = f"{int(handling_s[ids].sum()) / nd / 60:.2f}" if nd else ""
                     rows.append(
                         [
                             wk,
@@ -973,6 +992,12 @@ class Truth:
                 "applied_at",
                 "resolved_at",
                 "hour_slot",
+                "handling_minutes",
+                "refund_amount",
+                "customer_orders_before",
+                "expected_items",
+                "shipped_items",
+                "item_discrepancy",
             ],
             ticket_rows,
         )
@@ -996,6 +1021,50 @@ class Truth:
             ],
             rows,
         )
+
+    def _ticket_items(self, tk) -> dict[int, tuple[str, str, str]]:
+        """Per ticket order: expected_items, shipped_items, item_discrepancy as fct_aftersales writes them.
+
+        Expected = the order's lines per SKU (sum of quantities); shipped = its lines as scanned out by
+        as_of (a wrong item scanned under the replacement's SKU, a missing gift not at all; a B2B case
+        counts its quantity), per SKU; items 'SKU×qty' joined by ';' in SKU order. The discrepancy names
+        each SKU that differs, in SKU order: 'missing gift S×q', 'missing S×q', 'extra S×q' or
+        'S ordered a, scanned b', joined by '; '. Nothing scanned yet: shipped and discrepancy empty."""
+        w, ln, pk = self.w, self.w.ln, self.w.pk
+        code = w.sku["code"]
+        wrong = {ms["line"]: ms["replacement"] for ms in w.misship if ms["kind"] == "wrong_item"}
+        skipped = {ms["line"] for ms in w.misship if ms["kind"] != "wrong_item"}
+        out = {}
+        for oi in sorted(set(tk["order"].tolist())):
+            lo, hi = np.searchsorted(ln["order"], [oi, oi + 1])
+            expected: dict[str, int] = defaultdict(int)
+            gift: dict[str, bool] = {}
+            shipped: dict[str, int] = defaultdict(int)
+            scanned_any = False
+            for li in range(int(lo), int(hi)):
+                s = str(code[ln["sku"][li]])
+                expected[s] += int(ln["qty"][li])
+                gift[s] = gift.get(s, True) and bool(ln["gift"][li])
+                p = int(ln["pkg"][li])
+                if p < 0 or pk["first_scan"][p] > w.as_of or li in skipped:
+                    continue
+                scanned_any = True
+                shipped[str(code[wrong[li]]) if li in wrong else s] += int(ln["qty"][li])
+            exp_text = ";".join(f"{s}×{q}" for s, q in sorted(expected.items()))
+            if not scanned_any:  # no 出库扫描 row for the order (yet)
+                out[oi] = (exp_text, "", "")
+                continue
+            diffs = []
+            for s in sorted(set(expected) | set(shipped)):
+                e, g = expected.get(s, 0), shipped.get(s, 0)
+                if e and not g:
+                    diffs.append(f"missing gift {s}×{e}" if gift[s] else f"missing {s}×{e}")
+                elif g and not e:
+                    diffs.append(f"extra {s}×{g}")
+                elif e != g:
+                    diffs.append(f"{s} ordered {e}, scanned {g}")
+            out[oi] = (exp_text, ";".join(f"{s}×{q}" for s, q in sorted(shipped.items())), "; ".join(diffs))
+        return out
 
     def write_rejected(self, tdir: Path) -> int:
         # row_number = the line in the file as a spreadsheet shows it (header = 1), as the loader reports it

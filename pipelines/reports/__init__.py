@@ -1,0 +1,1 @@
+"""Reports rendered from the marts for people who read them outside the dashboard (pure functions)."""
