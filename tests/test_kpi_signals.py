@@ -114,3 +114,34 @@ def test_kpi_daily_by_warehouse_matches_the_truth(generated_run):
     zone, con, _, _ = generated_run
     columns = ["day", "warehouse_code", "packages", "avg_outbound_seconds"]
     assert _compare(con, zone, "marts.fct_kpi_daily_warehouse", "kpi_daily_warehouse.csv", columns) > 0
+
+
+def test_order_risks_match_the_truth(generated_run):
+    zone, con, _, _ = generated_run
+    columns = ["order_key", "risk_type", "detail", "detected_at"]
+    assert _compare(con, zone, "marts.fct_order_risks", "order_risks.csv", columns) > 0
+
+
+def test_order_history_keeps_every_address_the_exports_showed(generated_run):
+    """For each planted address-change order the history holds as many address changes as the world made
+    (2 or 1), and no other order's address ever changes."""
+    zone, con, _, _ = generated_run
+    planted = {}
+    for row in _truth(zone, "orders.csv"):
+        anomalies = row["anomalies"].split(";")
+        if "address_changed_2" in anomalies:
+            planted[row["order_key"]] = 2
+        elif "address_changed_1" in anomalies:
+            planted[row["order_key"]] = 1
+    ours = dict(
+        con.execute(
+            "select order_key, count(*) from intermediate.int_order_states_history"
+            " where address_changed group by order_key"
+        ).fetchall()
+    )
+    assert ours == planted
+    # every export of every order was read: each order has at least one state
+    (orders_with_history,) = con.execute(
+        "select count(distinct order_key) from intermediate.int_order_states_history"
+    ).fetchone()
+    assert orders_with_history == 1800
