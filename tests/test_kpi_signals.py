@@ -5,6 +5,7 @@ fct_stockout_streaks (stockout_streaks.csv), fct_order_risks (order_risks.csv)."
 
 import csv
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -114,6 +115,20 @@ def test_kpi_daily_by_warehouse_matches_the_truth(generated_run):
     zone, con, _, _ = generated_run
     columns = ["day", "warehouse_code", "packages", "avg_outbound_seconds"]
     assert _compare(con, zone, "marts.fct_kpi_daily_warehouse", "kpi_daily_warehouse.csv", columns) > 0
+
+
+def test_channel_health_matches_the_truth(generated_run):
+    zone, con, _, _ = generated_run
+    columns = ["day", "channel", "channel_id", "orders", "unpaid_after_72h", "unpaid_rate", "alert"]
+    assert _compare(con, zone, "marts.rpt_channel_health", "channel_health.csv", columns) > 0
+    # the planted bad live room, and only it, raises the alert
+    bad_room = json.loads((zone / "_truth" / "meta.json").read_text(encoding="utf-8"))["planted"][
+        "bad_live_room"
+    ]
+    alerts = con.execute(
+        "select cast(day as varchar), channel_id from marts.rpt_channel_health where alert"
+    ).fetchall()
+    assert alerts == [(bad_room["day"], bad_room["room_id"])]
 
 
 def test_order_risks_match_the_truth(generated_run):

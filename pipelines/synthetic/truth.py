@@ -1023,8 +1023,9 @@ class Truth:
             a[1] += int(u)
         rows = []
         for (d, c, i), (n, u) in sorted(agg.items()):
-            rate = u / n
-            rows.append([d, c, i, n, u, f"{rate:.4f}", "true" if (rate > 0.65 and n >= 20) else "false"])
+            # exact: the rate rounded half up to 4 decimals; the alert compares the exact ratio (u/n > 0.65)
+            alert = 20 * u > 13 * n and n >= 20
+            rows.append([d, c, i, n, u, rate_half_up(u, n, 4), "true" if alert else "false"])
         return _write(
             tdir / "channel_health.csv",
             ["day", "channel", "channel_id", "orders", "unpaid_after_72h", "unpaid_rate", "alert"],
