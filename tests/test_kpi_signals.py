@@ -131,6 +131,24 @@ def test_channel_health_matches_the_truth(generated_run):
     assert alerts == [(bad_room["day"], bad_room["room_id"])]
 
 
+def test_stockout_streaks_match_the_truth(generated_run):
+    zone, con, _, _ = generated_run
+    columns = ["sku", "warehouse_scope", "first_order_at", "last_order_at", "orders_blocked"]
+    assert _compare(con, zone, "marts.fct_stockout_streaks", "stockout_streaks.csv", columns) > 0
+    # the purchasing alert names the supplier of the SKU and exactly orders_blocked orders
+    catalogue = {r["商家编码"]: r["供应商"] for r in _csv(zone / "products" / "sku_master.csv")}
+    for sku, supplier, order_keys, blocked in con.execute(
+        "select sku, supplier, order_keys, orders_blocked from marts.fct_stockout_streaks"
+    ).fetchall():
+        assert supplier == catalogue[sku]
+        assert len(set(order_keys.split(";"))) == blocked
+
+
+def _csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def test_order_risks_match_the_truth(generated_run):
     zone, con, _, _ = generated_run
     columns = ["order_key", "risk_type", "detail", "detected_at"]
@@ -160,3 +178,16 @@ def test_order_history_keeps_every_address_the_exports_showed(generated_run):
         "select count(distinct order_key) from intermediate.int_order_states_history"
     ).fetchone()
     assert orders_with_history == 1800
+
+
+def test_the_new_marts_pass_their_checks(generated_run):
+    _, _, result, _ = generated_run
+    built = {name.split(".")[-1] for name in result.marts_built}
+    assert {
+        "fct_kpi_daily",
+        "fct_kpi_daily_warehouse",
+        "rpt_channel_health",
+        "fct_stockout_streaks",
+        "fct_order_risks",
+    } <= built
+    assert result.failed_checks == []
