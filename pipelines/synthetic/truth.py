@@ -285,6 +285,7 @@ class Truth:
         counts["order_risks"] = self.write_risks(tdir)
         counts["misdirected_payers"] = self.write_misdirected(tdir)
         counts["duplicate_files"] = self.write_duplicates(tdir)
+        counts.update(self.write_kpi(tdir))
         return counts
 
     def write_orders(self, tdir: Path) -> int:
@@ -1091,8 +1092,9 @@ class Truth:
             a[1] += int(u)
         rows = []
         for (d, c, i), (n, u) in sorted(agg.items()):
-            rate = u / n
-            rows.append([d, c, i, n, u, f"{rate:.4f}", "true" if (rate > 0.65 and n >= 20) else "false"])
+            # exact: the rate rounded half up to 4 decimals; the alert compares the exact ratio (u/n > 0.65)
+            alert = 20 * u > 13 * n and n >= 20
+            rows.append([d, c, i, n, u, rate_half_up(u, n, 4), "true" if alert else "false"])
         return _write(
             tdir / "channel_health.csv",
             ["day", "channel", "channel_id", "orders", "unpaid_after_72h", "unpaid_rate", "alert"],
@@ -1186,6 +1188,132 @@ class Truth:
         return _write(
             tdir / "duplicate_files.csv", ["duplicate_file", "original_file"], sorted(self.out.duplicates)
         )
+
+    def write_kpi(self, tdir: Path) -> dict:
+        """fct_kpi_daily (the columns of issue 6/12), fct_kpi_daily_warehouse and their per-order/package bases.
+
+        * outbound_packages.csv: every package (tracking number) with a 出库扫描 and a 出库 in the log by as_of.
+        * inquiry_orders.csv: every order with an inquiry by as_of (first inquiry time as the file shows it,
+          i.e. to the minute).
+        * kpi_daily.csv: one row per day from the earliest day with a payment, a first inquiry or a 出库 to the
+          as_of day.
+        """
+        w, o = self.w, self.w.o
+        as_of, t0 = w.as_of, w.t0
+        # --- packages: first 出库扫描 -> 出库 (seconds), by day of 出库
+        pk = w.pk
+        real = np.flatnonzero(~pk["orphan"] & (pk["first_scan"] <= as_of) & (pk["outbound"] <= as_of))
+        secs = pk["outbound"][real] - pk["first_scan"][real]
+        out_day = (pk["outbound"][real] - t0) // DAY
+        whs = np.array(C.WAREHOUSES)[pk["wh"][real]]
+        pk_rows = sorted(
+            zip(
+                pk["tracking_no"][real].tolist(),
+                whs.tolist(),
+                ts_str(pk["first_scan"][real]).tolist(),
+                ts_str(pk["outbound"][real]).tolist(),
+                secs.tolist(),
+                strict=True,
+            )
+        )
+        n_pk = _write(
+            tdir / "outbound_packages.csv",
+            ["tracking_no", "warehouse_code", "first_scanned_at", "handed_over_at", "outbound_seconds"],
+            pk_rows,
+        )
+        # --- inquiries per order
+        q = w.inquiries
+        first_q: dict[int, int] = {}
+        n_q: dict[int, int] = defaultdict(int)
+        n_log: dict[int, int] = defaultdict(int)
+        for oi, t, k in zip(q["order"].tolist(), q["time"].tolist(), q["kind"].tolist(), strict=True):
+            t = t - t % 60  # the file shows minutes
+            first_q[oi] = min(first_q.get(oi, t), t)
+            n_q[oi] += 1
+            n_log[oi] += int(k == 0)  # 物流查询
+        q_rows = sorted([str(self.key[oi]), ts_one(first_q[oi]), n_q[oi], n_log[oi]] for oi in first_q)
+        n_qo = _write(
+            tdir / "inquiry_orders.csv",
+            ["order_key", "first_inquiry_at", "inquiries", "logistics_inquiries"],
+            q_rows,
+        )
+        # --- per day
+        paid = o["paid"]
+        has = paid <= as_of
+        pday = (paid[has] - t0) // DAY
+        due72 = as_of >= paid[has] + 72 * HOUR
+        due24 = as_of >= paid[has] + 24 * HOUR
+        ok72 = o["signed"][has] <= paid[has] + 72 * HOUR
+        ok24 = o["shipped"][has] <= paid[has] + 24 * HOUR
+        q_day = {oi: (t - t0) // DAY for oi, t in first_q.items()}
+        days_seen = [pday, out_day, np.array(list(q_day.values()), np.int64)]
+        first_day = min(int(d.min()) for d in days_seen if d.size) if any(d.size for d in days_seen) else None
+        rows, wh_rows = [], []
+        if first_day is not None:
+            last_day = (as_of - t0) // DAY
+            size = last_day - first_day + 1
+
+            def per_day(day, weights=None):
+                return np.bincount(day - first_day, weights=weights, minlength=size).astype(np.int64)
+
+            n_paid = per_day(pday)
+            d72, o72 = per_day(pday[due72]), per_day(pday[due72 & ok72])
+            d24, o24 = per_day(pday[due24]), per_day(pday[due24 & ok24])
+            qd = np.array([q_day[oi] for oi in first_q], np.int64)
+            rep = np.array([n_log[oi] >= 2 for oi in first_q], bool)
+            q_all, q_rep = per_day(qd), per_day(qd[rep])
+            pk_n, pk_s = per_day(out_day), per_day(out_day, secs)
+            for i in range(size):
+                day = ts_one(t0 + (first_day + i) * DAY)[:10]
+                rows.append(
+                    [
+                        day,
+                        int(n_paid[i]),
+                        rate_half_up(int(o72[i]), int(d72[i]), 4),
+                        rate_half_up(int(o24[i]), int(d24[i]), 4),
+                        rate_half_up(int(q_rep[i]), int(q_all[i]), 4),
+                        rate_half_up(int(pk_s[i]), int(pk_n[i]), 2),
+                    ]
+                )
+            agg: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+            for d, wc, s in zip(out_day.tolist(), whs.tolist(), secs.tolist(), strict=True):
+                a = agg[(d, wc)]
+                a[0] += 1
+                a[1] += s
+            for (d, wc), (n, s) in sorted(agg.items()):
+                wh_rows.append([ts_one(t0 + d * DAY)[:10], wc, n, rate_half_up(s, n, 2)])
+        n_kpi = _write(
+            tdir / "kpi_daily.csv",
+            [
+                "day",
+                "orders_paid",
+                "on_time_72h_rate",
+                "shipped_within_24h_rate",
+                "repeat_inquiry_rate",
+                "avg_outbound_seconds",
+            ],
+            rows,
+        )
+        n_wh = _write(
+            tdir / "kpi_daily_warehouse.csv",
+            ["day", "warehouse_code", "packages", "avg_outbound_seconds"],
+            wh_rows,
+        )
+        return {
+            "outbound_packages": n_pk,
+            "inquiry_orders": n_qo,
+            "kpi_daily": n_kpi,
+            "kpi_daily_warehouse": n_wh,
+        }
+
+
+def rate_half_up(num: int, den: int, scale: int) -> str:
+    """num / den rounded half up to `scale` decimals, exactly (integer arithmetic); '' when den is 0."""
+    if den == 0:
+        return ""
+    f = 10**scale
+    k = (2 * f * num + den) // (2 * den)
+    return f"{k // f}.{k % f:0{scale}d}"
 
 
 def _pad17(x):

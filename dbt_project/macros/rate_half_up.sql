@@ -1,0 +1,23 @@
+{#-
+    numerator / denominator rounded half up to `scale` decimals, exactly (integer arithmetic before the one
+    division, so no binary tie is rounded the wrong way), as decimal(precision, scale); null when the
+    denominator is 0 or null. Both arguments must be integer expressions (counts, sums of whole seconds).
+-#}
+{% macro rate_half_up(numerator, denominator, scale=4, precision=9) -%}
+    {{ return(adapter.dispatch('rate_half_up')(numerator, denominator, scale, precision)) }}
+{%- endmacro %}
+
+{% macro default__rate_half_up(numerator, denominator, scale, precision) -%}
+    case
+        when coalesce({{ denominator }}, 0) <> 0 then
+            cast(
+                cast(
+                    floor(
+                        cast(2 * {{ 10 ** scale }} * ({{ numerator }}) + ({{ denominator }}) as {{ dbt.type_float() }})
+                        / (2 * ({{ denominator }}))
+                    ) as {{ dbt.type_float() }}
+                ) / {{ 10 ** scale }}
+                as decimal({{ precision }}, {{ scale }})
+            )
+    end
+{%- endmacro %}
