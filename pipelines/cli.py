@@ -1,4 +1,4 @@
-"""The `orderlens` command: run | generate | demo | export. See README.md."""
+"""The `orderlens` command: run | generate | demo | export | user. See README.md."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ environment:
   ORDERLENS_WAREHOUSE  DuckDB warehouse file (default data/warehouse.duckdb)
   ORDERLENS_PUBLISHED  published Parquet snapshots (default: 'published' beside the warehouse)
   ORDERLENS_AS_OF      the instant 'now' means for aging and SLA rules (default: current time)
+  ORDERLENS_USERS_FILE dashboard users and roles (default data/users.json)
 """
 
 
@@ -105,11 +106,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     if rc:
         return rc
+    _demo_login()
     print()
     print("dashboards: streamlit run apps/streamlit/app.py   -> http://127.0.0.1:8501")
     print("dagster UI: dagster dev -w workspace.yaml         -> http://127.0.0.1:3000")
     print("(`make run` does all of this and starts both)")
     return 0
+
+
+def _demo_login() -> None:
+    """A fresh checkout has no dashboard users: create a demo admin so `make run` lands on dashboards."""
+    from . import access
+
+    created = access.create_demo_admin()
+    if created:
+        name, password, note = created
+        print()
+        print(f"dashboard login created: user {name!r}, password {password!r} (also in {note})")
+        print(f"add real users with: orderlens user add NAME --role {{{','.join(access.ROLES)}}}")
 
 
 def _truth_as_of(landing: Path) -> str | None:
@@ -147,6 +161,47 @@ def cmd_export(args: argparse.Namespace) -> int:
     for dtype, label in TYPE_LABELS.items():
         if export.counts.get(dtype):
             print(f"  {label} ({dtype}): {export.counts[dtype]}")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise ValueError("the two passwords differ")
+    if len(password) < 8:
+        raise ValueError("the password needs at least 8 characters")
+    return password
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from . import access
+
+    try:
+        password = _read_password(args)
+        path = access.add_user(args.name, args.role, password)
+    except ValueError as exc:
+        print(f"orderlens user add: {exc}", file=sys.stderr)
+        return 2
+    print(f"user {args.name!r} ({args.role}) saved in {path}")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from . import access
+
+    try:
+        users = access.load_users()
+    except ValueError as exc:
+        print(f"orderlens user list: {exc}", file=sys.stderr)
+        return 2
+    print(f"users file: {access.users_file()}")
+    for name, entry in sorted(users.items()):
+        print(f"  {name}\t{entry['role']}")
     return 0
 
 
@@ -236,6 +291,32 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--published", metavar="DIR",
                       help="published snapshots (default $ORDERLENS_PUBLISHED or 'published' beside the warehouse)")  # fmt: skip
     diff.set_defaults(func=cmd_export)
+
+    from .access import ROLES
+
+    user = sub.add_parser(
+        "user",
+        help="manage dashboard users (admin)",
+        description="Dashboard users and roles live in $ORDERLENS_USERS_FILE (default data/users.json), "
+        "outside the repository; passwords are stored as salted scrypt hashes.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    user_sub = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    user_add = user_sub.add_parser(
+        "add",
+        help="add a user (or reset its password and role)",
+        description="Add a user, or replace an existing one. The password is asked twice on a terminal, "
+        "else read from the first line of stdin.",
+    )
+    user_add.add_argument("name", metavar="NAME")
+    user_add.add_argument(
+        "--role", required=True, choices=list(ROLES), help="; ".join(r.label for r in ROLES.values())
+    )
+    user_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user_add.set_defaults(func=cmd_user_add)
+    user_list = user_sub.add_parser("list", help="list users and their roles")
+    user_list.set_defaults(func=cmd_user_list)
     return parser
 
 

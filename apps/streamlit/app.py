@@ -1,4 +1,9 @@
-"""orderlens dashboards: `streamlit run apps/streamlit/app.py`."""
+"""orderlens dashboards: `streamlit run apps/streamlit/app.py`.
+
+Sign in first; st.navigation then gets only the pages the user's role may see (pipelines/access.py), so
+any other page is neither in the menu nor reachable by URL. A page is one file, pages/<key>.py; a key
+of the access table whose file does not exist yet is skipped.
+"""
 
 from __future__ import annotations
 
@@ -11,22 +16,63 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `streamlit run` from anywhere: make `pipelines` and `apps` importable
     sys.path.insert(0, str(ROOT))
 
+from apps.streamlit import auth  # noqa: E402
 from apps.streamlit.data import published_dir, snapshot_version  # noqa: E402
+from pipelines import access  # noqa: E402
+
+PAGES_DIR = Path(__file__).parent / "pages"
+
+# page key (pipelines.access.PAGES) -> (title, icon)
+PAGE_TITLES = {
+    "overview": ("总览 Overview", "📊"),
+    "heatmap": ("履约热力图 Heatmap", "🔥"),
+    "order_lookup": ("订单追踪 Order lookup", "🔎"),
+    "exceptions": ("物流异常 / SLA 预警", "🚨"),
+    "aftersales": ("售后归因 After-sales", "🧩"),
+    "reconciliation": ("三流对账 Reconciliation", "💰"),
+    "receipts": ("回单复核 Receipt review", "🧾"),
+    "order_lines": ("订单明细 Order lines", "📋"),
+}
+
+
+def navigation_pages(role_name: str) -> list:
+    pages = []
+    for key in access.allowed_pages(role_name):
+        path = PAGES_DIR / f"{key}.py"
+        if not path.is_file():
+            continue
+        title, icon = PAGE_TITLES[key]
+        pages.append(st.Page(str(path), title=title, icon=icon, url_path=key, default=not pages))
+    return pages
+
 
 st.set_page_config(page_title="orderlens", page_icon="📦", layout="wide")
 
-version = snapshot_version()
-if version is None:
+
+def no_snapshot_page() -> None:
     st.title("orderlens")
     st.warning(
         f"还没有发布的数据快照 (no published snapshot in `{published_dir()}`). "
         "Run `orderlens run` or `make run` first."
     )
+
+
+# st.navigation is called on every run (also before sign-in), so the pages/ folder is never
+# auto-discovered and only the pages passed here exist for this session.
+version = snapshot_version()
+if version is None:
+    st.navigation([st.Page(no_snapshot_page, title="orderlens", url_path="start")], position="hidden").run()
     st.stop()
 
-pages = [
-    st.Page(str(Path(__file__).parent / "pages" / "order_lines.py"), title="订单明细 Order lines", icon="🧾",
-            url_path="order_lines", default=True),
-]  # fmt: skip
+role_name = auth.current_role()
+if role_name is None:
+    auth.logout()
+    st.navigation([st.Page(auth.login_form, title="登录 Sign in", url_path="login")], position="hidden").run()
+    st.stop()
+
+st.sidebar.markdown(f"**{auth.current_user()}** · {role_name}")
+if st.sidebar.button("退出 Sign out", key="logout"):
+    auth.logout()
+    st.rerun()
 st.sidebar.caption(f"数据版本 snapshot `{version}`")
-st.navigation(pages).run()
+st.navigation(navigation_pages(role_name)).run()

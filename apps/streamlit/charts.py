@@ -19,3 +19,79 @@ def amount_by_sku(lines: pd.DataFrame) -> go.Figure:
     fig = px.bar(data, x="sku", y="line_amount", labels={"sku": "商家编码 SKU", "line_amount": "金额 (元)"})
     fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10}, height=320)
     return fig
+
+
+def _tight(fig: go.Figure, height: int = 320) -> go.Figure:
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10}, height=height)
+    return fig
+
+
+def fulfillment_heatmap(grid: pd.DataFrame) -> go.Figure:
+    """X = day, Y = warehouse, colour and cell text = overdue unshipped orders (red scale, white at 0)."""
+    pivot = grid.pivot(index="warehouse_code", columns="day", values="overdue_unshipped_orders").fillna(0)
+    pivot = pivot.sort_index(ascending=False)
+    days = [str(pd.Timestamp(d).date()) for d in pivot.columns]
+    z = pivot.to_numpy(dtype=int)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=days,
+            y=list(pivot.index),
+            text=z,
+            texttemplate="%{text}",
+            colorscale="Reds",
+            zmin=0,
+            colorbar={"title": "超时未发"},
+            hovertemplate="%{x} · %{y}<br>超时未发 %{z} 单<extra></extra>",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_xaxes(title="日期 day", type="category")
+    fig.update_yaxes(title="仓库 warehouse", type="category")
+    return _tight(fig, height=120 + 40 * len(pivot.index))
+
+
+def rate_trend(daily: pd.DataFrame) -> go.Figure:
+    """Daily on-time-72 h and shipped-within-24 h rates (0..1 shown as %)."""
+    long = daily.melt(
+        id_vars="day",
+        value_vars=["on_time_72h_rate", "shipped_within_24h_rate"],
+        var_name="kpi",
+        value_name="rate",
+    )
+    names = {
+        "on_time_72h_rate": "72小时签收率 on time 72 h",
+        "shipped_within_24h_rate": "24小时发货率 shipped 24 h",
+    }
+    long["kpi"] = long["kpi"].map(names)
+    fig = px.line(
+        long,
+        x="day",
+        y="rate",
+        color="kpi",
+        markers=True,
+        labels={"day": "支付日期", "rate": "比率", "kpi": ""},
+    )
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
+    return _tight(fig)
+
+
+def count_bar(frame: pd.DataFrame, x: str, y: str, x_label: str, y_label: str = "订单数") -> go.Figure:
+    fig = px.bar(
+        frame, x=x, y=y, text=y, labels={x: x_label, y: y_label}, color_discrete_sequence=["#d62728"]
+    )
+    fig.update_xaxes(type="category")
+    return _tight(fig, height=280)
+
+
+def stacked_by_age(counts: pd.DataFrame, kind: str) -> go.Figure:
+    """Counts per age bucket ('1: <24h' ... sorted by their prefix), stacked by kind."""
+    counts = counts.sort_values("age_bucket")
+    fig = px.bar(
+        counts, x="age_bucket", y="count", color=kind, text="count",
+        labels={"age_bucket": "账龄 age", "count": "数量", kind: ""},
+        color_discrete_sequence=px.colors.sequential.Reds_r,
+    )  # fmt: skip
+    fig.update_xaxes(type="category", categoryorder="category ascending")
+    return _tight(fig, height=300)

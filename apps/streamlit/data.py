@@ -1,18 +1,27 @@
-"""Read the published snapshot (never the live warehouse).
+"""The only way pages read data: the published snapshot (never the live warehouse), via pipelines.publish.
 
-Every cached query is keyed on the snapshot version, so a new `orderlens run`
-shows up on the next rerun without restarting anything.
+Every cached query is keyed on the snapshot version, so a new `orderlens run` shows up on the next rerun
+without restarting anything. Results pass through the viewer's permissions here, in one place: personal
+data is masked for roles without `pii`, money columns are dropped for roles without `amounts`.
+User input reaches SQL only as bound parameters (`?`).
 """
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from apps.streamlit.privacy import mask_frame
 from pipelines.publish import current_version, snapshot_connection
+
+AMOUNT_COLUMNS = frozenset(
+    {"order_amount", "line_amount", "paid_amount", "refund_amount", "amount", "orphan_amount"}
+)
 
 
 def published_dir() -> Path:
@@ -33,9 +42,44 @@ def _query(sql: str, params: tuple, version: str, directory: str) -> pd.DataFram
         return con.execute(sql, list(params)).df()
 
 
-def query(sql: str, params: tuple = ()) -> pd.DataFrame:
-    """Run SQL over the published marts (one view per mart); user text only as bound parameters."""
+@st.cache_data(show_spinner=False, max_entries=16)
+def _manifest(version: str, directory: str) -> dict:
+    return json.loads((Path(directory) / version / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _version() -> str:
     version = snapshot_version()
     if version is None:
         raise FileNotFoundError("no published snapshot yet")
-    return _query(sql, tuple(params), version, str(published_dir()))
+    return version
+
+
+def raw_query(sql: str, params: tuple = ()) -> pd.DataFrame:
+    """Unfiltered result (cached per snapshot). Pages use query(); this is for tests and benchmarks."""
+    return _query(sql, tuple(params), _version(), str(published_dir()))
+
+
+def query(sql: str, params: tuple = ()) -> pd.DataFrame:
+    """Run SQL over the published marts (one view per mart), filtered by the viewer's permissions."""
+    from apps.streamlit.auth import can
+
+    frame = raw_query(sql, params)
+    if not can("amounts"):
+        frame = frame.drop(columns=[c for c in frame.columns if c in AMOUNT_COLUMNS])
+    if not can("pii"):
+        frame = mask_frame(frame)
+    return frame
+
+
+def scalar(sql: str, params: tuple = ()):
+    """The single value of a one-row, one-column query (aggregates: no PII, no masking needed)."""
+    return raw_query(sql, params).iat[0, 0]
+
+
+def tables() -> set[str]:
+    return set(_manifest(_version(), str(published_dir()))["tables"])
+
+
+def snapshot_as_of() -> datetime:
+    """The as_of instant the snapshot was built for ('now' for every age shown)."""
+    return datetime.fromisoformat(_manifest(_version(), str(published_dir()))["as_of"])

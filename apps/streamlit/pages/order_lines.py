@@ -6,6 +6,7 @@ import streamlit as st
 
 from apps.streamlit.charts import amount_by_sku
 from apps.streamlit.data import query
+from apps.streamlit.downloads import download_buttons
 
 st.title("订单明细 Order lines")
 
@@ -40,16 +41,14 @@ lines = query(
 )
 if len(lines):
     st.plotly_chart(amount_by_sku(lines), width="stretch")
-st.dataframe(
-    lines.rename(
-        columns={
-            "order_key": "订单键", "order_no": "订单号", "sku": "商家编码", "product_name": "商品",
-            "quantity": "数量", "line_amount": "金额", "is_gift": "赠品",
-        }
-    ),
-    hide_index=True,
-    width="stretch",
+table = lines.rename(
+    columns={
+        "order_key": "订单键", "order_no": "订单号", "sku": "商家编码", "product_name": "商品",
+        "quantity": "数量", "line_amount": "金额", "is_gift": "赠品",
+    }
 )  # fmt: skip
+st.dataframe(table, hide_index=True, width="stretch")
+download_buttons(table, "order_lines", key="order_lines")
 
 with st.expander(f"拒收行 Rejected input rows ({rejected})"):
     st.dataframe(
