@@ -32,6 +32,11 @@ def _print_summary(summary) -> None:
     print(f"  checks: {len(summary.passed_checks)} passed, {len(summary.failed_checks)} failed")
     for name in summary.failed_checks:
         print(f"  failed check: {name}", file=sys.stderr)
+    for name in summary.warned_checks:
+        print(f"  warning (check): {name}", file=sys.stderr)
+    if summary.alerts_delivered:
+        sent = ", ".join(f"{n} to {channel}" for channel, n in summary.alerts_delivered.items())
+        print(f"  alerts: {sent} (undelivered, retried next run: {summary.alerts_undelivered})")
     if summary.published_version:
         print(f"  published snapshot: {summary.published_version}")
     for failed in summary.failed_files:

@@ -25,6 +25,11 @@ class RunSummary:
     failed_files: list[str] = field(default_factory=list)
     passed_checks: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
+    warned_checks: list[str] = field(
+        default_factory=list
+    )  # failed checks of severity WARN (run still succeeds)
+    alerts_delivered: dict[str, int] = field(default_factory=dict)  # channel -> alerts delivered by this run
+    alerts_undelivered: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -104,9 +109,17 @@ def run_all(settings: Settings, log_level: str = "INFO") -> RunSummary:
             summary.marts_built.append(key[-1])
         elif key == ["published", "marts_snapshot"]:
             summary.published_version = str(meta["version"])
+        elif key == ["ops", "alert_deliveries"]:
+            summary.alerts_delivered = dict(meta["delivered_this_pass"])
+            summary.alerts_undelivered = int(meta["undelivered"])
     for evaluation in result.get_asset_check_evaluations():
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-        (summary.passed_checks if evaluation.passed else summary.failed_checks).append(name)
+        if evaluation.passed:
+            summary.passed_checks.append(name)
+        elif evaluation.severity == dg.AssetCheckSeverity.WARN:
+            summary.warned_checks.append(name)
+        else:
+            summary.failed_checks.append(name)
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data
