@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from apps.streamlit.auth import can
+from apps.streamlit.auth import can, require
 from apps.streamlit.data import query, tables
+
+require("order_lookup")
 
 TRACKING_URL = "https://www.kuaidi100.com/chaxun?com={com}&nu={nu}"
 STATE = {

@@ -13,9 +13,12 @@ from datetime import timedelta
 
 import streamlit as st
 
+from apps.streamlit.auth import require
 from apps.streamlit.charts import rate_trend
 from apps.streamlit.data import query, snapshot_as_of
 from apps.streamlit.downloads import download_buttons
+
+require("overview")
 
 PERIODS = {"近7天 7 days": 7, "近14天 14 days": 14, "近30天 30 days": 30, "全部 all": None}
 
