@@ -98,11 +98,9 @@ def test_every_allowed_page_renders_and_every_other_page_is_unreachable(dash, us
     role_name = ROLE_OF[user]
     allowed = existing_pages(role_name)
     forbidden = [p for p in TITLES if p not in allowed]
-    # the URL of every page, as the admin's session registers it (url_path -> page hash)
+    # every page's hash (what a browser asking for /<url_path> resolves to), as the admin's session has them
     admin = signed_in("adm")
-    hashes = {
-        info["url_pathname"]: h for h, info in admin._registered_pages.items() if "url_pathname" in info
-    }
+    hashes = {Path(str(info["script_path"])).stem: h for h, info in admin._registered_pages.items()}
     at = signed_in(user)
     assert not at.exception, at.exception
     assert at.title[0].value == TITLES[allowed[0]]  # the role's first page is its landing page
@@ -111,9 +109,9 @@ def test_every_allowed_page_renders_and_every_other_page_is_unreachable(dash, us
         assert not at.exception, (page, at.exception)
         assert at.title[0].value == TITLES[page]
     for page in forbidden:
-        # what a browser asking for /<page> sends (AppTest's page registry is shared between instances,
-        # so switch_page() cannot be used to prove a page is unregistered: ask for its hash directly)
-        at._page_hash = hashes[page]
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"views/{page}.py")  # not registered in this session
+        at._page_hash = hashes[page]  # request it anyway, as a typed URL does
         at.run()
         assert at.title[0].value == TITLES[allowed[0]], f"{role_name} reached {page} by URL"
     expected = {"analyst": ["overview", "heatmap", "order_lookup", "exceptions", "order_lines"],

@@ -28,14 +28,14 @@ PAGES_DIR = Path(__file__).parent / "views"  # not pages/: see the module docstr
 
 # page key (pipelines.access.PAGES) -> (title, icon)
 PAGE_TITLES = {
-    "overview": ("总览 Overview", "📊"),
-    "heatmap": ("履约热力图 Heatmap", "🔥"),
-    "order_lookup": ("订单追踪 Order lookup", "🔎"),
-    "exceptions": ("物流异常 / SLA 预警", "🚨"),
-    "aftersales": ("售后归因 After-sales", "🧩"),
-    "reconciliation": ("三流对账 Reconciliation", "💰"),
-    "receipts": ("回单复核 Receipt review", "🧾"),
-    "order_lines": ("订单明细 Order lines", "📋"),
+    "overview": ("总览 Overview", ":material/dashboard:"),
+    "heatmap": ("履约热力图 Heatmap", ":material/local_fire_department:"),
+    "order_lookup": ("订单追踪 Order lookup", ":material/search:"),
+    "exceptions": ("物流异常 / SLA 预警", ":material/warning:"),
+    "aftersales": ("售后归因 After-sales", ":material/support_agent:"),
+    "reconciliation": ("三流对账 Reconciliation", ":material/account_balance:"),
+    "receipts": ("回单复核 Receipt review", ":material/receipt_long:"),
+    "order_lines": ("订单明细 Order lines", ":material/list_alt:"),
 }
 
 
@@ -50,7 +50,7 @@ def navigation_pages(role_name: str) -> list:
     return pages
 
 
-st.set_page_config(page_title="orderlens", page_icon="📦", layout="wide")
+st.set_page_config(page_title="orderlens", page_icon=":material/inventory_2:", layout="wide")
 
 
 def no_snapshot_page() -> None:

@@ -120,6 +120,7 @@ st.dataframe(
     pd.DataFrame({"项目": list(facts), "值": [text(v) for v in facts.values()]}),
     hide_index=True,
     width="stretch",
+    height=35 * (len(facts) + 1) + 3,  # every row visible, no inner scrolling
     key="lookup_facts",
 )
 
