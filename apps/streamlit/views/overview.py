@@ -85,6 +85,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        "支付日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
         "72h签收率": st.column_config.NumberColumn(format="percent"),
         "24h发货率": st.column_config.NumberColumn(format="percent"),
     },
