@@ -130,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"\n  Dashboards (Streamlit): {servers.streamlit_url}")
         print(f"  Dagster UI:             {servers.dagster_url}")
+        from .access import DEMO_LOGIN, users_file
+
+        if (PROJECT_ROOT / users_file()).with_name(DEMO_LOGIN).exists():
+            note = (PROJECT_ROOT / users_file()).with_name(DEMO_LOGIN)
+            print(f"  Dashboard sign-in:      demo user 'admin', password in {note}")
         print("\nPress Ctrl-C to stop both.", flush=True)
         while servers.dagster.poll() is None and servers.streamlit.poll() is None:
             time.sleep(1)

@@ -70,3 +70,27 @@ def skeleton_run(douyin_landing, tmp_path_factory, dbt_manifest, dagster_home):
     settings = load_settings(str(douyin_landing), str(work / "warehouse.duckdb"), DOUYIN_AS_OF)
     summary = run_all(settings)
     return settings, summary
+
+
+@pytest.fixture(scope="session")
+def dashboard_run(tmp_path_factory, dbt_manifest, dagster_home):
+    """One pipeline run on a small generated zone (1,200 orders, no receipts) and a users file with one
+    user per role, shared by the dashboard tests (AppTest and browser). Passwords: <role>-pass."""
+    from pipelines import access
+    from pipelines.runner import run_all
+    from pipelines.settings import load_settings
+    from pipelines.synthetic import generate
+
+    base = tmp_path_factory.mktemp("dash")
+    zone = base / "landing"
+    summary = generate(zone, orders=1200, days=30, seed=11, receipts=False, progress=False)
+    settings = load_settings(str(zone), str(base / "warehouse.duckdb"), summary["as_of"])
+    result = run_all(settings)
+    assert result.success, result.errors
+    users = base / "users.json"
+    for name, role_name in DASHBOARD_USERS.items():
+        access.add_user(name, role_name, f"{role_name}-pass", users)
+    return settings, users
+
+
+DASHBOARD_USERS = {"ana": "analyst", "fin": "finance", "wh": "warehouse", "adm": "admin"}

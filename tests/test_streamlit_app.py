@@ -7,14 +7,27 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pipelines import access
+
 APP = str(Path(__file__).resolve().parent.parent / "apps" / "streamlit" / "app.py")
 
 
 @pytest.fixture
-def published_env(skeleton_run, monkeypatch):
+def published_env(skeleton_run, monkeypatch, tmp_path):
     settings, _ = skeleton_run
     monkeypatch.setenv("ORDERLENS_PUBLISHED", str(settings.published_dir))
+    users = tmp_path / "users.json"
+    access.add_user("admin", "admin", "admin-password", users)
+    monkeypatch.setenv("ORDERLENS_USERS_FILE", str(users))
     return settings
+
+
+def order_lines_page() -> AppTest:
+    """Signed in as an admin, on 订单明细 (the sign-in itself is tested in test_dashboards.py)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["orderlens_user"] = "admin"
+    at.run()
+    return at.switch_page("views/order_lines.py").run()
 
 
 def test_order_lines_page_shows_the_mart_figures(published_env):
@@ -23,7 +36,7 @@ def test_order_lines_page_shows_the_mart_figures(published_env):
             "select count(distinct order_key), count(*), sum(line_amount) from marts.fct_order_lines"
         ).fetchone()
         rejected = con.execute("select count(*) from marts.audit_rejected_rows").fetchone()[0]
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = order_lines_page()
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {
@@ -39,7 +52,7 @@ def test_order_lines_page_shows_the_mart_figures(published_env):
 
 
 def test_platform_filter_narrows_the_table(published_env):
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = order_lines_page()
     at.multiselect[0].set_value([]).run()
     assert not at.exception
     assert len(at.dataframe[0].value) == 0

@@ -1,8 +1,12 @@
 """orderlens dashboards: `streamlit run apps/streamlit/app.py`.
 
 Sign in first; st.navigation then gets only the pages the user's role may see (pipelines/access.py), so
-any other page is neither in the menu nor reachable by URL. A page is one file, pages/<key>.py; a key
-of the access table whose file does not exist yet is skipped.
+any other page is neither in the menu nor reachable by URL. A page is one file, views/<key>.py; a key
+of the access table whose file does not exist yet is skipped. Each view also calls auth.require(key).
+
+The folder is deliberately not called `pages/`: Streamlit's legacy multipage mode registers every file of
+a `pages/` folder beside the main script on any run that happens before st.navigation was first called
+in the process, which would let the first request to /<page> after a server start run it unauthenticated.
 """
 
 from __future__ import annotations
@@ -20,18 +24,18 @@ from apps.streamlit import auth  # noqa: E402
 from apps.streamlit.data import published_dir, snapshot_version  # noqa: E402
 from pipelines import access  # noqa: E402
 
-PAGES_DIR = Path(__file__).parent / "pages"
+PAGES_DIR = Path(__file__).parent / "views"  # not pages/: see the module docstring
 
 # page key (pipelines.access.PAGES) -> (title, icon)
 PAGE_TITLES = {
-    "overview": ("总览 Overview", "📊"),
-    "heatmap": ("履约热力图 Heatmap", "🔥"),
-    "order_lookup": ("订单追踪 Order lookup", "🔎"),
-    "exceptions": ("物流异常 / SLA 预警", "🚨"),
-    "aftersales": ("售后归因 After-sales", "🧩"),
-    "reconciliation": ("三流对账 Reconciliation", "💰"),
-    "receipts": ("回单复核 Receipt review", "🧾"),
-    "order_lines": ("订单明细 Order lines", "📋"),
+    "overview": ("总览 Overview", ":material/dashboard:"),
+    "heatmap": ("履约热力图 Heatmap", ":material/local_fire_department:"),
+    "order_lookup": ("订单追踪 Order lookup", ":material/search:"),
+    "exceptions": ("物流异常 / SLA 预警", ":material/warning:"),
+    "aftersales": ("售后归因 After-sales", ":material/support_agent:"),
+    "reconciliation": ("三流对账 Reconciliation", ":material/account_balance:"),
+    "receipts": ("回单复核 Receipt review", ":material/receipt_long:"),
+    "order_lines": ("订单明细 Order lines", ":material/list_alt:"),
 }
 
 
@@ -46,7 +50,7 @@ def navigation_pages(role_name: str) -> list:
     return pages
 
 
-st.set_page_config(page_title="orderlens", page_icon="📦", layout="wide")
+st.set_page_config(page_title="orderlens", page_icon=":material/inventory_2:", layout="wide")
 
 
 def no_snapshot_page() -> None:
@@ -57,8 +61,8 @@ def no_snapshot_page() -> None:
     )
 
 
-# st.navigation is called on every run (also before sign-in), so the pages/ folder is never
-# auto-discovered and only the pages passed here exist for this session.
+# st.navigation is called on every run (also before sign-in): only the pages passed here exist for
+# this session.
 version = snapshot_version()
 if version is None:
     st.navigation([st.Page(no_snapshot_page, title="orderlens", url_path="start")], position="hidden").run()
@@ -75,4 +79,8 @@ if st.sidebar.button("退出 Sign out", key="logout"):
     auth.logout()
     st.rerun()
 st.sidebar.caption(f"数据版本 snapshot `{version}`")
-st.navigation(navigation_pages(role_name)).run()
+pages = navigation_pages(role_name)
+if not pages:
+    st.warning(f"角色 {role_name} 还没有可用的页面 No page for role {role_name} yet.")
+    st.stop()
+st.navigation(pages).run()

@@ -65,3 +65,12 @@ def login_form() -> None:
 
 def logout() -> None:
     st.session_state.pop(SESSION_KEY, None)
+
+
+def require(page_key: str) -> None:
+    """First statement of every view: stop unless the signed-in user's role may see this page (defence
+    in depth; app.py already gives st.navigation only the allowed pages)."""
+    role_name = current_role()
+    if role_name is None or page_key not in access.allowed_pages(role_name):
+        st.error("无权访问此页面 You may not see this page.")
+        st.stop()

@@ -54,8 +54,8 @@ def _version() -> str:
     return version
 
 
-def raw_query(sql: str, params: tuple = ()) -> pd.DataFrame:
-    """Unfiltered result (cached per snapshot). Pages use query(); this is for tests and benchmarks."""
+def _raw_query(sql: str, params: tuple = ()) -> pd.DataFrame:
+    """Unfiltered result (cached per snapshot); pages use query()."""
     return _query(sql, tuple(params), _version(), str(published_dir()))
 
 
@@ -63,17 +63,12 @@ def query(sql: str, params: tuple = ()) -> pd.DataFrame:
     """Run SQL over the published marts (one view per mart), filtered by the viewer's permissions."""
     from apps.streamlit.auth import can
 
-    frame = raw_query(sql, params)
+    frame = _raw_query(sql, params)
     if not can("amounts"):
         frame = frame.drop(columns=[c for c in frame.columns if c in AMOUNT_COLUMNS])
     if not can("pii"):
         frame = mask_frame(frame)
     return frame
-
-
-def scalar(sql: str, params: tuple = ()):
-    """The single value of a one-row, one-column query (aggregates: no PII, no masking needed)."""
-    return raw_query(sql, params).iat[0, 0]
 
 
 def tables() -> set[str]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from apps.streamlit.auth import require
 from apps.streamlit.charts import amount_by_sku
 from apps.streamlit.data import query
 from apps.streamlit.downloads import download_buttons
+
+require("order_lines")
 
 st.title("订单明细 Order lines")
 

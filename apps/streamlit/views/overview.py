@@ -13,9 +13,12 @@ from datetime import timedelta
 
 import streamlit as st
 
+from apps.streamlit.auth import require
 from apps.streamlit.charts import rate_trend
 from apps.streamlit.data import query, snapshot_as_of
 from apps.streamlit.downloads import download_buttons
+
+require("overview")
 
 PERIODS = {"近7天 7 days": 7, "近14天 14 days": 14, "近30天 30 days": 30, "全部 all": None}
 
@@ -82,6 +85,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        "支付日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
         "72h签收率": st.column_config.NumberColumn(format="percent"),
         "24h发货率": st.column_config.NumberColumn(format="percent"),
     },

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from apps.streamlit.auth import require
 from apps.streamlit.charts import count_bar, fulfillment_heatmap
 from apps.streamlit.data import query, snapshot_as_of
 from apps.streamlit.downloads import download_buttons
+
+require("heatmap")
 
 ALL = "全部 All"
 STAGES = {"review": "审单超时 review", "outbound": "出库超时 outbound", "transit": "运输超时 transit"}

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from apps.streamlit.auth import require
 from apps.streamlit.charts import stacked_by_age as stacked
 from apps.streamlit.data import query, snapshot_as_of
 from apps.streamlit.downloads import download_buttons
+
+require("exceptions")
 
 # age buckets in hours: [lower, upper) -> label; the SQL below computes the same buckets
 AGE_SQL = """

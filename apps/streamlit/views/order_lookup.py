@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from apps.streamlit.auth import can
+from apps.streamlit.auth import can, require
 from apps.streamlit.data import query, tables
+
+require("order_lookup")
 
 TRACKING_URL = "https://www.kuaidi100.com/chaxun?com={com}&nu={nu}"
 STATE = {
@@ -118,6 +120,7 @@ st.dataframe(
     pd.DataFrame({"项目": list(facts), "值": [text(v) for v in facts.values()]}),
     hide_index=True,
     width="stretch",
+    height=35 * (len(facts) + 1) + 3,  # every row visible, no inner scrolling
     key="lookup_facts",
 )
 
