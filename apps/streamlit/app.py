@@ -27,6 +27,8 @@ if version is None:
 pages = [
     st.Page(str(Path(__file__).parent / "pages" / "order_lines.py"), title="订单明细 Order lines", icon="🧾",
             url_path="order_lines", default=True),
+    st.Page(str(Path(__file__).parent / "pages" / "risk_signals.py"), title="风险预警 Risk signals", icon="🚨",
+            url_path="risk_signals"),
 ]  # fmt: skip
 st.sidebar.caption(f"数据版本 snapshot `{version}`")
 st.navigation(pages).run()

@@ -39,3 +39,14 @@ def query(sql: str, params: tuple = ()) -> pd.DataFrame:
     if version is None:
         raise FileNotFoundError("no published snapshot yet")
     return _query(sql, tuple(params), version, str(published_dir()))
+
+
+def snapshot_as_of() -> str | None:
+    """The as_of instant the published snapshot was built for (its manifest), as 'YYYY-MM-DD HH:MM:SS'."""
+    import json
+
+    version = snapshot_version()
+    if version is None:
+        return None
+    manifest = published_dir() / version / "manifest.json"
+    return json.loads(manifest.read_text(encoding="utf-8")).get("as_of")
