@@ -38,7 +38,7 @@ signals = query(
         select 'order_risk', order_key, detail, detected_at, risk_type
         from fct_order_risks
     )
-    select *, date_diff('second', signal_at, cast(? as timestamp)) / 3600.0 as age_hours
+    select *, round(date_diff('second', signal_at, cast(? as timestamp)) / 3600.0, 1) as age_hours
     from raised
     order by signal_at desc, signal_type, subject
     """,
