@@ -27,6 +27,7 @@ PAGES = (
     "heatmap",  # 履约热力图
     "order_lookup",  # 订单追踪
     "exceptions",  # 物流异常 / SLA 预警
+    "risk_signals",  # 风险预警 (channel health, stock-out streaks, order risks)
     "aftersales",  # 售后归因 (arrives with the after-sales marts)
     "reconciliation",  # 三流对账 (arrives with the reconciliation marts)
     "receipts",  # 回单复核 (arrives with the OCR marts)
@@ -50,8 +51,8 @@ class Role:
 
 ROLES: dict[str, Role] = {
     "analyst": Role(
-        pages=("overview", "heatmap", "order_lookup", "exceptions", "aftersales", "reconciliation",
-               "receipts", "order_lines"),
+        pages=("overview", "heatmap", "order_lookup", "exceptions", "risk_signals", "aftersales",
+               "reconciliation", "receipts", "order_lines"),
         permissions=frozenset({"amounts", "export"}),
         label="分析师 analyst: every page, no receipt correction, personal data masked",
     ),

@@ -28,6 +28,7 @@ TITLES = {
     "heatmap": "履约热力图 Fulfilment heatmap",
     "order_lookup": "订单追踪 Order lookup",
     "exceptions": "物流异常 / SLA 预警",
+    "risk_signals": "风险预警 Risk signals",
     "order_lines": "订单明细 Order lines",
 }
 
@@ -114,10 +115,10 @@ def test_every_allowed_page_renders_and_every_other_page_is_unreachable(dash, us
         at._page_hash = hashes[page]  # request it anyway, as a typed URL does
         at.run()
         assert at.title[0].value == TITLES[allowed[0]], f"{role_name} reached {page} by URL"
-    expected = {"analyst": ["overview", "heatmap", "order_lookup", "exceptions", "order_lines"],
+    expected = {"analyst": ["overview", "heatmap", "order_lookup", "exceptions", "risk_signals", "order_lines"],
                 "finance": ["overview", "order_lookup", "order_lines"],
                 "warehouse": ["order_lookup", "heatmap", "exceptions"],
-                "admin": ["overview", "heatmap", "order_lookup", "exceptions", "order_lines"]}  # fmt: skip
+                "admin": ["overview", "heatmap", "order_lookup", "exceptions", "risk_signals", "order_lines"]}  # fmt: skip
     assert allowed == expected[role_name]
 
 

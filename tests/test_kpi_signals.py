@@ -191,3 +191,54 @@ def test_the_new_marts_pass_their_checks(generated_run):
         "fct_order_risks",
     } <= built
     assert result.failed_checks == []
+
+
+def test_risk_page_shows_the_mart_signals(generated_run, monkeypatch):
+    """风险预警 on the published snapshot: the counts equal the marts, every signal is listed, and the
+    drill-down of a stock-out streak lists exactly its blocked orders."""
+    from streamlit.testing.v1 import AppTest
+
+    zone, con, result, _ = generated_run
+    published = zone.parent / "published"
+    assert result.published_version and (published / result.published_version).is_dir()
+    monkeypatch.setenv("ORDERLENS_PUBLISHED", str(published))
+    from pipelines import access
+
+    users = zone.parent / "users.json"
+    if not users.exists():
+        access.add_user("ana", "analyst", "analyst-pass", users)
+    monkeypatch.setenv("ORDERLENS_USERS_FILE", str(users))
+    (channel,) = con.execute("select count(*) from marts.rpt_channel_health where alert").fetchone()
+    (streaks,) = con.execute("select count(*) from marts.fct_stockout_streaks").fetchone()
+    (risks,) = con.execute("select count(*) from marts.fct_order_risks").fetchone()
+    (streak_orders,) = con.execute(
+        "select orders_blocked from marts.fct_stockout_streaks order by streak_key limit 1"
+    ).fetchone()
+
+    app = str(Path(__file__).resolve().parent.parent / "apps" / "streamlit" / "app.py")
+    at = AppTest.from_file(app, default_timeout=60)
+    at.session_state["orderlens_user"] = "ana"  # signed in as an analyst (the page is in that role)
+    at.run()
+    at.switch_page("views/risk_signals.py").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {
+        "信号总数 Signals": f"{channel + streaks + risks:,}",
+        "渠道预警 Channel alerts": f"{channel:,}",
+        "连续断货 Stock-out streaks": f"{streaks:,}",
+        "订单风险 Order risks": f"{risks:,}",
+    }
+    truth_counts = (
+        sum(r["alert"] == "true" for r in _truth(zone, "channel_health.csv")),
+        len(_truth(zone, "stockout_streaks.csv")),
+        len(_truth(zone, "order_risks.csv")),
+    )
+    assert (channel, streaks, risks) == truth_counts
+    assert min(truth_counts) > 0  # the generator plants every kind of signal
+    assert len(at.dataframe[0].value) == channel + streaks + risks
+    # drill down into the stock-out streak
+    box = at.selectbox[0]
+    streak_option = next(i for i, label in enumerate(box.options) if "连续断货" in label)
+    box.set_value(streak_option).run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe[1].value) == streak_orders

@@ -32,6 +32,7 @@ PAGE_TITLES = {
     "heatmap": ("履约热力图 Heatmap", ":material/local_fire_department:"),
     "order_lookup": ("订单追踪 Order lookup", ":material/search:"),
     "exceptions": ("物流异常 / SLA 预警", ":material/warning:"),
+    "risk_signals": ("风险预警 Risk signals", ":material/notifications_active:"),
     "aftersales": ("售后归因 After-sales", ":material/support_agent:"),
     "reconciliation": ("三流对账 Reconciliation", ":material/account_balance:"),
     "receipts": ("回单复核 Receipt review", ":material/receipt_long:"),

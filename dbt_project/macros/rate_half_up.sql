@@ -13,11 +13,25 @@
             cast(
                 cast(
                     floor(
-                        cast(2 * {{ 10 ** scale }} * ({{ numerator }}) + ({{ denominator }}) as {{ dbt.type_float() }})
+                        cast(2 * {{ 10 ** scale }} * ({{ numerator }}) + ({{ denominator }}) as {{ double_type() }})
                         / (2 * ({{ denominator }}))
-                    ) as {{ dbt.type_float() }}
+                    ) as {{ double_type() }}
                 ) / {{ 10 ** scale }}
                 as decimal({{ precision }}, {{ scale }})
             )
     end
+{%- endmacro %}
+
+{#- An 8-byte float type: dbt.type_float() is `float`, which DuckDB reads as a 4-byte REAL (its 24-bit
+    mantissa rounds 1586.155 the wrong way); elsewhere `float` is already double. -#}
+{% macro double_type() -%}
+    {{ return(adapter.dispatch('double_type')()) }}
+{%- endmacro %}
+
+{% macro default__double_type() -%}
+    {{ dbt.type_float() }}
+{%- endmacro %}
+
+{% macro duckdb__double_type() -%}
+    double
 {%- endmacro %}

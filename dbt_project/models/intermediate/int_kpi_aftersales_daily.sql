@@ -72,6 +72,7 @@ final as (
                 / shipped_per_day.orders_shipped
         end as mis_shipment_rate,
         coalesce(resolved_per_day.tickets_resolved, 0) as tickets_resolved,
+        coalesce(resolved_per_day.handling_seconds, 0) as handling_seconds,
         case when resolved_per_day.tickets_resolved > 0 then
             cast(resolved_per_day.handling_seconds as {{ type_double() }}) / resolved_per_day.tickets_resolved / 60
         end as avg_aftersales_minutes

@@ -7,6 +7,10 @@
 -- * shipped_within_24h_rate: the same with 24 h and shipped_at.
 -- * repeat_inquiry_rate: of the orders whose first inquiry (any type) fell on the day, the share with
 --   2 or more 物流查询 inquiries by as_of.
+-- * difference_rate: pending / in-scope orders of the three-way match by the order's paid day
+--   (int_kpi_reconciliation_daily).
+-- * mis_shipment_rate: mis-shipped orders / orders whose first 出库 was that day; avg_aftersales_minutes:
+--   mean handling minutes of the tickets resolved that day (int_kpi_aftersales_daily).
 -- * avg_outbound_seconds: mean first 出库扫描 → 出库 of the packages handed over that day, all warehouses
 --   (per warehouse: fct_kpi_daily_warehouse), rounded half up to 2 decimals.
 with
@@ -28,6 +32,18 @@ inquiry_orders as (
 packages as (
 
     select * from {{ ref('int_outbound_packages') }}
+
+),
+
+reconciliation_days as (
+
+    select * from {{ ref('int_kpi_reconciliation_daily') }}
+
+),
+
+aftersales_days as (
+
+    select * from {{ ref('int_kpi_aftersales_daily') }}
 
 ),
 
@@ -100,15 +116,17 @@ final as (
         cast(coalesce(p.orders_paid, 0) as integer) as orders_paid,
         {{ rate_half_up('p.on_time_72h', 'p.due_72h') }} as on_time_72h_rate,
         {{ rate_half_up('p.shipped_within_24h', 'p.due_24h') }} as shipped_within_24h_rate,
-        cast(null as decimal(9, 4)) as difference_rate,  -- filled by int_kpi_reconciliation_daily
-        cast(null as decimal(9, 4)) as mis_shipment_rate,  -- filled by int_kpi_aftersales_daily
+        {{ rate_half_up('r.orders_pending', 'r.orders_in_scope') }} as difference_rate,
+        {{ rate_half_up('a.orders_mis_shipped', 'a.orders_shipped') }} as mis_shipment_rate,
         {{ rate_half_up('i.repeat_inquiry_orders', 'i.inquiring_orders') }} as repeat_inquiry_rate,
-        cast(null as decimal(18, 2)) as avg_aftersales_minutes,  -- filled by int_kpi_aftersales_daily
+        {{ rate_half_up('a.handling_seconds', '60 * a.tickets_resolved', 2, 18) }} as avg_aftersales_minutes,
         {{ rate_half_up('ob.outbound_seconds', 'ob.packages', 2, 18) }} as avg_outbound_seconds
     from days as d
     left join paid_days as p on p.day = d.day
     left join inquiry_days as i on i.day = d.day
     left join outbound_days as ob on ob.day = d.day
+    left join reconciliation_days as r on r.day = d.day
+    left join aftersales_days as a on a.day = d.day
 
 )
 
