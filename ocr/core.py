@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from decimal import Decimal
 
 from . import extract as X
@@ -149,6 +150,10 @@ def parse_text(
         f"{rec['bank']}:{rec['receipt_no']}" if rec["bank"] and rec["receipt_no"] else f"sha256:{sha256}"
     )
     reasons = _review_reasons(rec, words, layout is not None, from_words)
+    if layout is not None:
+        for fld, pattern in layout.id_patterns.items():
+            if rec[fld] and not re.fullmatch(pattern, rec[fld]):
+                reasons.append(f"{fld} {rec[fld]!r} does not look like a {layout.bank} {fld} ({pattern})")
     rec["needs_review"] = bool(reasons)
     rec["review_reason"] = "; ".join(reasons) if reasons else None
     return rec
