@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from decimal import Decimal
 
 from . import extract as X
@@ -123,11 +124,20 @@ def parse_text(
         if hit is not None:
             amount, words, agreed = fig, hit, True
             break
+    from_words = False
+    if amount is None:  # no figure readable: give the person the amount the words spell (flagged)
+        for w in word_reads:
+            said = words_to_amount(w)
+            if said is not None and Decimal("0.01") <= said <= Decimal("999999999999.99"):
+                amount, words, from_words = said, w, True
+                break
     rec["amount"] = amount
     rec["amount_in_words"] = normalise_words(words) if words else None
     rec["purpose"] = (raw.get("purpose") or "").strip() or None
     rec["summary"] = (raw.get("summary") or "").strip() or None
     rec["order_nos"] = X.find_order_nos(" ".join(v for v in (rec["purpose"], rec["summary"]) if v))
+    if layout is not None:  # an SO number whose 用途 label was misread is still an order number
+        rec["order_nos"] += [n for n in X.find_so_numbers(text) if n not in rec["order_nos"]]
     rec["print_count"] = X.parse_count(raw.get("print_count"))
     rec["is_reprint"] = bool(
         (rec["print_count"] or 1) >= 2
@@ -139,19 +149,25 @@ def parse_text(
     rec["receipt_ref"] = (
         f"{rec['bank']}:{rec['receipt_no']}" if rec["bank"] and rec["receipt_no"] else f"sha256:{sha256}"
     )
-    reasons = _review_reasons(rec, words, layout is not None)
+    reasons = _review_reasons(rec, words, layout is not None, from_words)
+    if layout is not None:
+        for fld, pattern in layout.id_patterns.items():
+            if rec[fld] and not re.fullmatch(pattern, rec[fld]):
+                reasons.append(f"{fld} {rec[fld]!r} does not look like a {layout.bank} {fld} ({pattern})")
     rec["needs_review"] = bool(reasons)
     rec["review_reason"] = "; ".join(reasons) if reasons else None
     return rec
 
 
-def _review_reasons(rec: dict, words: str | None, has_layout: bool) -> list[str]:
+def _review_reasons(rec: dict, words: str | None, has_layout: bool, from_words: bool = False) -> list[str]:
     out: list[str] = []
     if not has_layout:
         return ["bank/layout not recognised"]
     if not rec["receipt_no"]:
         out.append("no receipt number found")
-    if rec["amount"] is None:
+    if from_words:
+        out.append("amount figure (小写) not readable; amount as the words (大写) spell it, unchecked")
+    elif rec["amount"] is None:
         out.append("amount figure (小写) not readable")
     elif not words:
         out.append("no amount in words (大写) found")
@@ -301,12 +317,21 @@ WORDS_CROP = (
 )
 
 
+def _page_agrees(text: str, layout) -> bool:
+    raw = X.extract_fields(text, layout)
+    fig = X.parse_amount(raw.get("amount"))
+    words = raw.get("amount_in_words")
+    return fig is not None and bool(words) and words_match(words, fig)
+
+
 def _second_pass(images, pages: list[Page]) -> list[dict[str, list[str]]]:
     alts: list[dict[str, list[str]]] = [{} for _ in pages]
     jobs: dict[str, list[tuple[int, object]]] = {"amount": [], "amount_in_words": []}
     for k, (img, page) in enumerate(zip(images, pages, strict=True)):
         layout = X.detect_layout(page.text)
         if layout is None:
+            continue
+        if _page_agrees(page.text, layout):  # the page's figure and words already agree: no crops needed
             continue
         boxes = X.locate_values([ln.words for ln in page.lines], layout, ("amount", "amount_in_words"))
         for fld, (x0, y0, x1, y1) in boxes.items():

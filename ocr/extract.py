@@ -21,6 +21,7 @@ __all__ = [
     "clean_account",
     "clean_name",
     "find_order_nos",
+    "find_so_numbers",
     "locate_values",
     "snap_name",
     "strip_spaces",
@@ -64,8 +65,11 @@ def _match_label(before: str, labels: list[str]) -> tuple[str, int] | None:
         for k in (len(tgt), len(tgt) - 1, len(tgt) + 1):
             if k <= 0 or k > len(norm):
                 continue
-            d = _lev(norm[-k:], tgt)
-            if d > _allowed(tgt) or (k != len(tgt) and d == 0):
+            cand = norm[-k:]
+            d = _lev(cand, tgt)
+            # a 2-character label may carry one stray glyph inside (用和途 = 用途), never a changed one
+            inserted = len(tgt) == 2 and k == 3 and d == 1 and cand[0] == tgt[0] and cand[-1] == tgt[-1]
+            if (d > _allowed(tgt) and not inserted) or (k != len(tgt) and d == 0):
                 continue
             key = (len(tgt) - d, -d, k == len(tgt))
             if best_key is None or key > best_key:
@@ -351,6 +355,7 @@ def parse_amount(value: str | None) -> Decimal | None:
     if not value:
         return None
     s = value.replace("O", "0").replace("o", "0")
+    s = re.sub(r"(?<=\d)['`‘’](?=\d)", "", s)  # a speck read as an apostrophe inside the digits
     s = re.sub(r"(?<=\d)\s+(?=[\d,.])|(?<=[,.])\s+(?=\d)", "", s)
     runs = _AMOUNT.findall(s)
     if not runs:
@@ -405,7 +410,7 @@ def parse_date(value: str | None):
 
 
 # B2B numbers: SO + yyyymmdd + 6 digits; tesseract prints the prefix as S0, $0, $O, S$O, 5O ...
-_SO = re.compile(r"(?<![A-Za-z0-9])(?:S\$?|\$|5|§)\s?[O0oQD]\s?(\d[\dOo]{13,14})(?!\d)")
+_SO = re.compile(r"(?<![A-Za-z0-9])(?:S\$?|\$|5|8|§)\s?[O0oQD]\s?(\d[\dOo]{13,14})(?!\d)")
 _PDD = re.compile(r"(?<!\d)(\d{6}-\d{15})(?!\d)")
 _LONG = re.compile(r"(?<![\dA-Za-z-])(\d{16,19})(?![\d-])")
 
@@ -419,17 +424,31 @@ def _so_digits(d: str) -> str | None:
     return None
 
 
+def find_so_numbers(text: str | None) -> list[str]:
+    """B2B order numbers (SO + a valid yyyymmdd + 6 digits) anywhere in ``text``, in order."""
+    out: list[str] = []
+    for m in _SO.finditer(text or ""):
+        d = _so_digits(m.group(1))
+        if d and "SO" + d not in out:
+            out.append("SO" + d)
+    return out
+
+
 def find_order_nos(text: str | None) -> list[str]:
     """Order numbers in 用途/摘要 text, in order of appearance, without duplicates."""
     if not text:
         return []
     found: list[tuple[int, str]] = []
+    so_spans: list[tuple[int, int]] = []
     for m in _SO.finditer(text):
         d = _so_digits(m.group(1))
         if d:
             found.append((m.start(), "SO" + d))
+            so_spans.append(m.span())
     for rx in (_PDD, _LONG):
         for m in rx.finditer(text):
+            if any(a <= m.start() < b for a, b in so_spans):  # "5020260105271023" is S0… read as 50…
+                continue
             found.append((m.start(), m.group(1)))
     out: list[str] = []
     for _, no in sorted(found):

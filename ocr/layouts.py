@@ -23,6 +23,8 @@ class Layout:
     side_headers: dict[str, str] = field(default_factory=dict)  # block header -> "payer" | "payee"
     # labels whose presence also identifies the layout when the title is unreadable
     signature: tuple[str, ...] = ()
+    # how this bank prints its ids (regex, full match); a value read that does not fit needs review
+    id_patterns: dict[str, str] = field(default_factory=dict)
 
 
 ICBC = Layout(
@@ -47,6 +49,7 @@ ICBC = Layout(
         "打印次数": "print_count",
     },
     signature=("付款人户名", "收款人户名", "金额(大写)"),
+    id_patterns={"receipt_no": r"\d{16}", "txn_serial": r"[A-Z]{2}\d{18}"},
 )
 
 CCB = Layout(
@@ -69,6 +72,7 @@ CCB = Layout(
     },
     side_headers={"付款人": "payer", "收款人": "payee"},
     signature=("凭证号", "全称", "大写金额"),
+    id_patterns={"receipt_no": r"\d{9}", "txn_serial": r"\d{8}-\d{10}"},
 )
 
 CMB = Layout(
@@ -91,6 +95,7 @@ CMB = Layout(
         "回单编号": "receipt_no",
     },
     signature=("交易流水", "交易金额(小写)", "付款开户行"),
+    id_patterns={"receipt_no": r"\d{20}", "txn_serial": r"[A-Z]\d{12}"},
 )
 
 LAYOUTS: tuple[Layout, ...] = (ICBC, CCB, CMB)
@@ -116,6 +121,10 @@ LABEL_CONFUSIONS: dict[str, str] = {
     "簿": "摘",
     "填": "摘",
     "泻": "写",
+    "检": "称",  # 全称 read as 全检 / 兴称 / 至称 / 企称 (CCB side-by-side blocks)
+    "兴": "全",
+    "至": "全",
+    "企": "全",
     "（": "(",
     "）": ")",
     "—": "-",

@@ -193,7 +193,8 @@ def words_match(words_read: str, amount) -> bool:
 def words_to_amount(words_read: str) -> Decimal | None:
     """Best-effort value of the words (after mapping known confusions); None if not parseable.
 
-    Used only to explain a mismatch in the review reason, never to accept an amount.
+    Used to explain a mismatch in the review reason, and as the amount of a receipt whose figure is
+    unreadable (always flagged for review); never to accept an amount.
     """
     t = "".join(_INVERSE.get(ch, ch) for ch in normalise_words(words_read))
     t = t.rstrip("整正")

@@ -293,7 +293,13 @@ def rebuild_bank_receipts(
             "confidence": conf or 0.0,
             "alternatives": json.loads(alts or "{}"),
         }
-        updates.append((fp, _record_json(ocr.parse_reading(reading, known)), sha))
+        try:
+            rec = ocr.parse_reading(reading, known)
+        except Exception as exc:  # a parser bug must not stop the run: the receipt goes to review
+            log(f"{rel}: could not parse the OCR text: {exc!r}")
+            rec = ocr.parse_reading({**reading, "text": ""})
+            rec["review_reason"] = f"could not parse the OCR text: {exc.__class__.__name__}: {exc}"
+        updates.append((fp, _record_json(rec), sha))
     if updates:
         con.executemany(
             "update raw.receipt_ocr_cache set parsed_with = ?, record = ? where file_sha256 = ?", updates

@@ -112,6 +112,9 @@ def test_review_reasons():
     assert r["receipt_ref"].startswith("sha256:")
     r = parse_text("something else entirely", confidence=90)
     assert r["needs_review"] and r["bank"] is None
+    r = parse_text(CMB_TEXT.replace("CNY 6,040.00", "CNY 名"), confidence=90)  # figure unreadable
+    assert r["amount"] == Decimal("6040.00") and r["needs_review"] and not r["amount_in_words_ok"]
+    assert "amount figure (小写) not readable; amount as the words (大写) spell it" in r["review_reason"]
 
 
 def test_helpers():
