@@ -397,3 +397,17 @@ def test_export_neutralises_formulas_but_keeps_numbers(tmp_path):
     rows = list(csv.reader(text.splitlines(keepends=True)))
     assert rows[1] == ["金额不符", "出纳组", "'=HYPERLINK(\"http://x\")", "'+86123", "'@SUM(A1)", "-17.10", "5.00",
                        "'-1 元"]  # fmt: skip
+
+
+def test_export_command_writes_the_day(reconciled, tmp_path, capsys):
+    from pipelines.cli import main
+
+    _zone, con, settings, summary, _ = reconciled
+    out = tmp_path / "差异.xlsx"
+    day = summary["as_of"][:10]
+    rc = main(["export", "differences", "--date", day, "--format", "xlsx", "--out", str(out),
+               "--published", str(settings.published_dir)])  # fmt: skip
+    assert rc == 0, capsys.readouterr().err
+    total = con.execute("select count(*) from marts.rpt_daily_differences").fetchone()[0]
+    assert f"{total} pending items of {day}" in capsys.readouterr().out
+    assert sum(load_workbook(out)[s].max_row - 1 for s in TYPE_LABELS.values()) == total
