@@ -52,6 +52,7 @@ RECORD_FIELDS = (
     "receipt_no",
     "txn_serial",
     "txn_date",
+    "txn_time",
     "payer_name",
     "payer_account",
     "payee_name",
@@ -104,6 +105,7 @@ def parse_text(
     rec["txn_date"] = X.parse_date(raw.get("txn_date")) or (
         X.parse_date("\n".join(text.splitlines()[:4])) if layout else None
     )
+    rec["txn_time"] = X.parse_time(raw.get("txn_date")) if rec["txn_date"] else None
     for side in ("payer", "payee"):
         rec[f"{side}_name"] = X.clean_name(raw.get(f"{side}_name"))
         rec[f"{side}_account"] = X.clean_account(raw.get(f"{side}_account"))

@@ -16,6 +16,7 @@ __all__ = [
     "extract_fields",
     "parse_amount",
     "parse_date",
+    "parse_time",
     "clean_id",
     "clean_account",
     "clean_name",
@@ -366,6 +367,24 @@ def parse_amount(value: str | None) -> Decimal | None:
         return Decimal("".join(groups) + "." + m.group(2))
     except InvalidOperation:
         return None
+
+
+_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])\s*[:：]\s*([0-5]\d)(?:\s*[:：]\s*([0-5]\d))?(?!\d)")
+
+
+def parse_time(value: str | None):
+    """Time of day printed after the date (CMB: ``2026-01-12 10:23:45``), else None."""
+    import datetime as dt
+
+    if not value:
+        return None
+    m = _DATE.search(_repair_digits(value))
+    if not m:
+        return None
+    t = _TIME.search(_repair_digits(value)[m.end() :])
+    if not t:
+        return None
+    return dt.time(int(t.group(1)), int(t.group(2)), int(t.group(3) or 0))
 
 
 _DATE = re.compile(r"(20\d{2}|19\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")

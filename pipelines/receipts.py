@@ -311,6 +311,8 @@ def rebuild_bank_receipts(
             rec = json.loads(record)
             rec.update(source_file=rel, _file_sha256=sha, _loaded_at=read_at)
             rec["order_nos"] = " ".join(rec.get("order_nos") or []) or None
+            if rec.get("txn_date") and rec.get("txn_time"):  # CMB prints the time of day
+                rec["txn_date"] = f"{rec['txn_date']} {rec['txn_time']}"
             recs.append({c: rec.get(c) for c in RAW_COLUMNS})
         frame = pd.DataFrame(recs, columns=list(RAW_COLUMNS), dtype="object")
     select = ", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in RAW_COLUMNS.items())

@@ -270,3 +270,19 @@ def test_real_ocr_words_override_needs_review(rendered):
     assert r["amount"] == Decimal("5940.00")
     assert r["needs_review"] is True and r["amount_in_words_ok"] is False
     assert "大写金额与小写金额不符" in r["review_reason"]
+
+
+def test_parse_banks_time_of_day_and_reprint():
+    cmb = parse_text(CMB_TEXT)
+    assert cmb["txn_date"] == dt.date(2026, 1, 12) and cmb["txn_time"] == dt.time(10, 23, 45)
+    assert cmb["payer_bank"] == "中国工商银行股份有限公司上海市徐汇支行" and cmb["payee_bank"] is None
+    assert cmb["is_reprint"] is False
+    ccb = parse_text(CCB_SWAPPED)  # sides swapped: banks follow the side headers like names do
+    assert (ccb["payer_bank"], ccb["payee_bank"]) == ("中国银行南京江宁支行", "中国建设银行杭州高新支行")
+    icbc = parse_text(ICBC_TEXT)
+    assert icbc["txn_time"] is None and icbc["print_count"] == 1 and icbc["is_reprint"] is False
+    assert icbc["payee_bank"] == "中国工商银行杭州分行营业部"
+    again = parse_text(ICBC_TEXT.replace("打印次数: 1", "打印次数: 2"))
+    assert again["print_count"] == 2 and again["is_reprint"] is True
+    by_name = parse_text(CMB_TEXT, source_file="receipts/CMB_回单_20260112_1_补打.png")
+    assert by_name["is_reprint"] is True
