@@ -95,7 +95,9 @@ def test_b2b_orders_whose_payments_came_through_match_the_truth(ocr_run):
     zone, con = ocr_run
     counted = {
         r[0]
-        for r in con.execute("select payment_ref from intermediate.int_payments_unioned where is_counted")
+        for r in con.execute(
+            "select payment_ref from intermediate.int_payments_unioned where is_counted"
+        ).fetchall()
     }
     truth_rows = {r["match_key"]: r for r in _truth(zone, "three_way_match.csv")}
     ours = {
