@@ -103,7 +103,10 @@ def fill_perfect_receipts(con: duckdb.DuckDBPyConnection, zone: Path) -> int:
             bank=r["bank"],
             receipt_no=r["receipt_no"],
             txn_serial=r["txn_serial"],
-            txn_date=r["txn_date"],
+            # only CMB prints the time of day (the OCR reads it into txn_date); the others a date
+            txn_date=f"{r['txn_date']} {r['txn_time']}"
+            if r["bank"] == "CMB" and r["txn_time"]
+            else r["txn_date"],
             payer_name=r["payer_name"],
             payer_account=r["payer_account"],
             payer_bank=r["payer_bank"],
@@ -134,6 +137,9 @@ def reconciled(tmp_path_factory):
     settings = load_settings(str(zone), str(zone.parent / "warehouse.duckdb"), summary["as_of"])
     result = run_all(settings)
     assert result.success, result.errors
+    assert "intermediate/int_three_way_match_conservation:assert_three_way_match_conserves_streams" in (
+        result.passed_checks
+    )
     with duckdb.connect(str(settings.warehouse_path)) as con:
         assert fill_perfect_receipts(con, zone) == summary["truth"]["receipts"]
     proc = subprocess.run(
@@ -397,3 +403,17 @@ def test_export_neutralises_formulas_but_keeps_numbers(tmp_path):
     rows = list(csv.reader(text.splitlines(keepends=True)))
     assert rows[1] == ["金额不符", "出纳组", "'=HYPERLINK(\"http://x\")", "'+86123", "'@SUM(A1)", "-17.10", "5.00",
                        "'-1 元"]  # fmt: skip
+
+
+def test_export_command_writes_the_day(reconciled, tmp_path, capsys):
+    from pipelines.cli import main
+
+    _zone, con, settings, summary, _ = reconciled
+    out = tmp_path / "差异.xlsx"
+    day = summary["as_of"][:10]
+    rc = main(["export", "differences", "--date", day, "--format", "xlsx", "--out", str(out),
+               "--published", str(settings.published_dir)])  # fmt: skip
+    assert rc == 0, capsys.readouterr().err
+    total = con.execute("select count(*) from marts.rpt_daily_differences").fetchone()[0]
+    assert f"{total} pending items of {day}" in capsys.readouterr().out
+    assert sum(load_workbook(out)[s].max_row - 1 for s in TYPE_LABELS.values()) == total

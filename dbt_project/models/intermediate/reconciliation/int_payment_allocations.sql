@@ -1,14 +1,15 @@
 -- How much of each counted payment goes to each order it names (CONTRACT §2.1): in the order named,
 -- each order gets up to its order_amount less what earlier payments (by payment time) already covered;
 -- whatever is left goes to the last named order (an overpayment stays visible there). A payment naming
--- one order gives it all of its amount (a negative settlement row reduces the order's paid total).
+-- one order gives it all of its amount, whatever came before (a negative settlement row reduces the order's
+-- paid total): almost every payment is settled without further work.
 --
--- Allocation is sequential (a payment's share depends on earlier payments' shares of the same orders), so
--- it is resolved in rounds by a recursive CTE: in each round, every unresolved payment whose non-last
--- orders have no unresolved earlier payment is resolved at once (the earliest unresolved payment always
--- qualifies, so each round makes progress; a round typically resolves almost everything, and chains of
--- instalments and multi-order receipts take one round per link). Within a payment, the shares follow from
--- the running sum of the needs: allocated up to position j = least(amount, needs of positions 1..j).
+-- A payment naming several orders depends on what earlier payments gave those orders, so multi-order
+-- payments are resolved in rounds by a recursive CTE: in each round, every unresolved one whose non-last
+-- orders have no unresolved earlier multi-order payment is resolved at once (the earliest unresolved one
+-- always qualifies, so each round makes progress; chains of multi-order receipts sharing orders take one
+-- round per link). What single-order payments gave an order before is added up front. Within a payment the
+-- shares follow from the running sum of the needs: allocated up to position j = least(amount, needs 1..j).
 with recursive
 
 named as (
@@ -42,6 +43,43 @@ pairs as (
 
 ),
 
+singles as (
+
+    select * from pairs
+    where n_orders = 1
+
+),
+
+multi as (
+
+    select * from pairs
+    where n_orders > 1
+
+),
+
+-- what single-order payments gave each order of a multi-order payment before it
+multi_with_prior as (
+
+    select
+        m.payment_ref,
+        m.payment_seq,
+        m.paid_at,
+        m.amount,
+        m.order_key,
+        m.order_no,
+        m.order_amount,
+        m.position,
+        m.n_orders,
+        coalesce(sum(s.amount), 0) as single_covered
+    from multi as m
+    left join singles as s
+        on s.order_key = m.order_key
+        and s.payment_seq < m.payment_seq
+    group by m.payment_ref, m.payment_seq, m.paid_at, m.amount, m.order_key, m.order_no, m.order_amount,
+        m.position, m.n_orders
+
+),
+
 rounds as (
 
     select
@@ -55,8 +93,9 @@ rounds as (
         order_amount,
         position,
         n_orders,
+        single_covered,
         cast(null as decimal(18, 2)) as allocated
-    from pairs
+    from multi_with_prior
 
     union all
 
@@ -71,6 +110,7 @@ rounds as (
         order_amount,
         position,
         n_orders,
+        single_covered,
         cast(
             case
                 when allocated is not null then allocated
@@ -103,7 +143,7 @@ rounds as (
                     select
                         *,
                         case
-                            when position < n_orders then greatest(0, order_amount - coalesce(covered_before, 0))
+                            when position < n_orders then greatest(0, order_amount - single_covered - coalesce(covered_before, 0))
                         end as need
                     from (
                         select
@@ -132,7 +172,21 @@ last_round as (
 
 ),
 
-final as (
+resolved as (
+
+    select
+        payment_ref,
+        payment_seq,
+        paid_at,
+        order_key,
+        order_no,
+        position,
+        n_orders,
+        amount as allocated_amount,
+        0 as rounds
+    from singles
+
+    union all
 
     select
         r.payment_ref,
@@ -147,6 +201,22 @@ final as (
     from rounds as r
     inner join last_round as l
         on l.round_no = r.round_no
+
+),
+
+final as (
+
+    select
+        payment_ref,
+        payment_seq,
+        paid_at,
+        order_key,
+        order_no,
+        position,
+        n_orders,
+        cast(allocated_amount as decimal(18, 2)) as allocated_amount,
+        rounds
+    from resolved
 
 )
 

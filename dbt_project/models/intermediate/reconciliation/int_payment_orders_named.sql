@@ -73,16 +73,27 @@ receipt_matches as (
 
 ),
 
-named as (
+receipt_named as (
 
-    select payment_ref, named_position, order_key, order_no, order_amount from settlement_names
-    union all
-    select payment_ref, named_position, order_key, order_no, order_amount from receipt_matches
+    select payment_ref, named_position, order_key, order_no, order_amount
+    from receipt_matches
     where name_rank = 1
 
 ),
 
 final as (
+
+    -- a settlement row names exactly one order
+    select
+        payment_ref,
+        order_key,
+        order_no,
+        cast(order_amount as decimal(18, 2)) as order_amount,
+        cast(1 as bigint) as position,
+        cast(1 as bigint) as n_orders
+    from settlement_names
+
+    union all
 
     select
         payment_ref,
@@ -91,7 +102,7 @@ final as (
         cast(order_amount as decimal(18, 2)) as order_amount,
         row_number() over (partition by payment_ref order by named_position) as position,
         count(*) over (partition by payment_ref) as n_orders
-    from named
+    from receipt_named
 
 )
 

@@ -3,7 +3,7 @@
 -- merges re-prints already; should two rows share a receipt_ref anyway, the one that passed every check wins,
 -- then the first file). Only receipts that need no review (or that a person confirmed: needs_review false
 -- after corrections) count as payments; the others stay here with is_counted = false so that conservation
--- accounts for them. Payment time: a receipt carries a date (only CMB prints a time): paid_at = txn_date 00:00.
+-- accounts for them. Payment time: txn_date (CMB prints the time of day; the other banks a date: 00:00).
 with
 
 receipts as (
@@ -22,7 +22,7 @@ ranked as (
         ) as copy_rank
     from receipts
     where receipt_ref is not null
-        and txn_date <= cast({{ as_of() }} as date)
+        and txn_date <= {{ as_of() }}
 
 ),
 
