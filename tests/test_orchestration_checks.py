@@ -79,6 +79,7 @@ def test_delivery_asset_materialises_and_warns_while_a_robot_fails(tmp_path, mon
         assert check.passed
         meta = again.asset_materializations_for_node("ops__alert_deliveries")[0].metadata
         assert meta["delivered_this_pass"].value == {"log": 3}
+        assert meta["preview"].value.count("**缺货** → 采购") == 3
         assert meta["dagster/row_count"].value == 6  # 3 alerts x (wecom still pending, log delivered)
     assert len((tmp_path / "alerts.log").read_text().splitlines()) == 3
 

@@ -27,6 +27,7 @@ from .channels import Channel, DeliveryError, LogChannel, RobotChannel, pack_mes
 from .sources import ALERT_SOURCES, SOURCES_BY_NAME, AlertSource
 
 LOG_CHUNK = 1000
+PREVIEW = 10  # lines of the asset's preview metadata
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class PassReport:
     failed_messages: int = 0
     errors: list[str] = field(default_factory=list)  # redacted
     status: dict[str, dict[str, int]] = field(default_factory=dict)  # channel -> status -> alerts, after
+    preview: list[str] = field(default_factory=list)  # the first lines delivered in this pass
 
     @property
     def undelivered(self) -> int:
@@ -149,6 +151,9 @@ def _deliver_to_log(con, channel: LogChannel, report: PassReport, now) -> None:
         ledger.mark_delivered(con, channel.name, ids, now())
         report.delivered[channel.name] += len(ids)
         report.messages[channel.name] += 1
+        report.preview += [
+            _line(SOURCES_BY_NAME.get(r["source"]), r) for r in chunk[: PREVIEW - len(report.preview)]
+        ]
 
 
 def _deliver_to_robot(con, channel: RobotChannel, config, report: PassReport, post, sleep, now, log) -> None:
@@ -187,6 +192,7 @@ def _deliver_to_robot(con, channel: RobotChannel, config, report: PassReport, po
                 ledger.mark_delivered(con, channel.name, ids, now())
                 report.delivered[channel.name] += len(ids)
                 report.messages[channel.name] += 1
+                report.preview += [_line(source, r) for r in group[: PREVIEW - len(report.preview)]]
                 error = None
                 break
             error = channel.redact(error)
