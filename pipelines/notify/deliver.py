@@ -26,7 +26,7 @@ from . import ledger
 from .channels import Channel, DeliveryError, LogChannel, RobotChannel, pack_messages, render_message
 from .sources import ALERT_SOURCES, SOURCES_BY_NAME, AlertSource
 
-LOG_CHUNK = 1000
+LOG_CHUNK = 20000  # alerts per ledger round trip when writing the log file
 PREVIEW = 10  # lines of the asset's preview metadata
 
 
@@ -129,9 +129,7 @@ def run_pass(
 
 def _deliver_to_log(con, channel: LogChannel, report: PassReport, now) -> None:
     channel.path.parent.mkdir(parents=True, exist_ok=True)
-    rows = ledger.due(con, channel.name, None)
-    for start in range(0, len(rows), LOG_CHUNK):
-        chunk = rows[start : start + LOG_CHUNK]
+    while chunk := ledger.due(con, channel.name, LOG_CHUNK):  # delivered rows drop out of `due`
         ids = [r["alert_id"] for r in chunk]
         ledger.mark_sending(con, channel.name, ids, now(), False)
         stamp = now().isoformat(sep=" ")

@@ -105,7 +105,7 @@ def mark_sending(con, channel: str, ids: list[str], now: datetime, possible_dupl
         f"""update {LEDGER} set status = 'sending', attempts = attempts + 1,
             first_attempt_at = coalesce(first_attempt_at, ?),
             possible_duplicate = possible_duplicate or ? or status = 'sending'
-        where channel = ? and list_contains(?, alert_id)""",
+        where channel = ? and alert_id in (select unnest(?::varchar[]))""",
         [now, possible_duplicate, channel, ids],
     )
 
@@ -113,7 +113,7 @@ def mark_sending(con, channel: str, ids: list[str], now: datetime, possible_dupl
 def mark_delivered(con, channel: str, ids: list[str], now: datetime) -> None:
     con.execute(
         f"""update {LEDGER} set status = 'delivered', delivered_at = ?, last_error = null
-        where channel = ? and list_contains(?, alert_id)""",
+        where channel = ? and alert_id in (select unnest(?::varchar[]))""",
         [now, channel, ids],
     )
 
@@ -122,7 +122,7 @@ def mark_failed(con, channel: str, ids: list[str], error: str, in_doubt: bool) -
     """in_doubt: the robot may have received it (a timeout): the next send says "possible duplicate"."""
     con.execute(
         f"""update {LEDGER} set status = 'failed', last_error = ?, possible_duplicate = possible_duplicate or ?
-        where channel = ? and list_contains(?, alert_id)""",
+        where channel = ? and alert_id in (select unnest(?::varchar[]))""",
         [error, in_doubt, channel, ids],
     )
 
