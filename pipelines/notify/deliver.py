@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 
@@ -37,6 +37,9 @@ class DeliveryConfig:
     attempts: int = 3  # HTTP attempts per message within a pass
     backoff_seconds: float = 1.0  # wait 1 s, 2 s, 4 s … between attempts
     timeout_seconds: float = 10.0
+    max_age_hours: float | None = (
+        None  # robots skip (ledger: `expired`) alerts older than this when first seen
+    )
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> DeliveryConfig:
@@ -47,6 +50,7 @@ class DeliveryConfig:
             "attempts": ("ORDERLENS_ALERT_ATTEMPTS", int),
             "backoff_seconds": ("ORDERLENS_ALERT_BACKOFF_SECONDS", float),
             "timeout_seconds": ("ORDERLENS_ALERT_TIMEOUT_SECONDS", float),
+            "max_age_hours": ("ORDERLENS_ALERT_MAX_AGE_HOURS", float),
         }
         values = {}
         for field_name, (var, cast) in names.items():
@@ -71,7 +75,12 @@ class PassReport:
 
     @property
     def undelivered(self) -> int:
-        return sum(n for counts in self.status.values() for s, n in counts.items() if s != "delivered")
+        return sum(
+            n
+            for counts in self.status.values()
+            for s, n in counts.items()
+            if s not in ("delivered", "expired")
+        )
 
 
 def http_post(url: str, body: bytes, timeout: float) -> tuple[int, str]:
@@ -115,7 +124,8 @@ def run_pass(
             report.skipped_sources.append(source.name)
             log(f"alert source {source.name}: table {source.table} does not exist yet, skipped")
             continue
-        report.new_alerts[source.name] = ledger.discover(con, source, names, now())
+        expire_before = now() - timedelta(hours=config.max_age_hours) if config.max_age_hours else None
+        report.new_alerts[source.name] = ledger.discover(con, source, names, now(), expire_before)
     for channel in channels:
         report.delivered[channel.name] = 0
         report.messages[channel.name] = 0

@@ -21,7 +21,7 @@ create table if not exists {LEDGER} (
     alert_id varchar not null,          -- sha256 of the source and its key columns
     source varchar not null,            -- AlertSource.name
     channel varchar not null,           -- wecom | dingtalk | feishu | log
-    status varchar not null,            -- pending | sending | delivered | failed
+    status varchar not null,            -- pending | sending | delivered | failed | expired
     attempts integer not null,
     event_at timestamp,                 -- when the alert happened (the source's time column)
     payload varchar not null,           -- the mart row as JSON, as first seen
@@ -57,8 +57,17 @@ def alert_id_sql(source: AlertSource, alias: str = "t") -> str:
     return f"sha256(concat_ws(chr(31), {', '.join(parts)}))"
 
 
-def discover(con: duckdb.DuckDBPyConnection, source: AlertSource, channels: list[str], now: datetime) -> int:
-    """Add the source's rows not yet in the ledger as `pending`, one per channel. Returns alerts added."""
+def discover(
+    con: duckdb.DuckDBPyConnection,
+    source: AlertSource,
+    channels: list[str],
+    now: datetime,
+    expire_before: datetime | None = None,
+) -> int:
+    """Add the source's rows not yet in the ledger as `pending`, one per channel. Returns alerts added.
+
+    expire_before: a robot channel records alerts that happened before it as `expired` (kept, never sent),
+    so a robot configured on an old warehouse does not receive its whole history; the log gets everything."""
     before = con.execute(f"select count(*) from {LEDGER}").fetchone()[0]
     values = ", ".join(f"('{c}')" for c in channels)
     con.execute(
@@ -71,14 +80,16 @@ def discover(con: duckdb.DuckDBPyConnection, source: AlertSource, channels: list
             from {source.table} as t
             qualify row_number() over (partition by alert_id order by event_at) = 1
         )
-        select a.alert_id, ?, c.channel, 'pending', 0, a.event_at, a.payload, ?
+        select a.alert_id, ?, c.channel,
+            case when c.channel <> 'log' and a.event_at < ? then 'expired' else 'pending' end,
+            0, a.event_at, a.payload, ?
         from alerts as a
         cross join (values {values}) as c(channel)
         where not exists (
             select 1 from {LEDGER} as l where l.alert_id = a.alert_id and l.channel = c.channel
         )
         """,
-        [source.name, now],
+        [source.name, expire_before, now],
     )
     return (con.execute(f"select count(*) from {LEDGER}").fetchone()[0] - before) // max(1, len(channels))
 
@@ -88,7 +99,7 @@ def due(con: duckdb.DuckDBPyConnection, channel: str, limit: int | None) -> list
     rows = con.execute(
         f"""
         select alert_id, source, status, payload, possible_duplicate or status = 'sending' from {LEDGER}
-        where channel = ? and status <> 'delivered'
+        where channel = ? and status not in ('delivered', 'expired')
         order by status = 'sending' desc, event_at, alert_id
         {"limit " + str(int(limit)) if limit is not None else ""}
         """,
