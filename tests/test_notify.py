@@ -447,3 +447,12 @@ def test_a_max_age_keeps_a_newly_configured_robot_from_receiving_the_whole_histo
     statuses = sorted(s for s, *_ in _ledger(con).values())
     assert statuses == ["delivered"] + ["expired"] * 5  # kept in the ledger, never sent
     assert DeliveryConfig.from_env({"ORDERLENS_ALERT_MAX_AGE_HOURS": "24"}).max_age_hours == 24
+
+
+def test_errors_are_redacted_before_they_are_logged_or_stored():
+    feishu = RobotChannel("feishu", "https://open.feishu.cn/open-apis/bot/v2/hook/abcd-1234", "s3cret")
+    assert feishu.redact(
+        "POST https://open.feishu.cn/open-apis/bot/v2/hook/abcd-1234 abcd-1234 s3cret send"
+    ) == ("POST *** *** *** send")
+    wecom = RobotChannel("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY123")
+    assert wecom.redact("cannot send: key=KEY123 (KEY123)") == "cannot send: key=*** (***)"
