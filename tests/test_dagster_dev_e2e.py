@@ -61,6 +61,7 @@ def test_a_materialisation_launched_through_graphql_succeeds(tmp_path):
         "DAGSTER_HOME": str(home),
         "ORDERLENS_LANDING": str(landing),
         "ORDERLENS_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "ORDERLENS_PUBLISHED": str(tmp_path / "published"),
         "ORDERLENS_AS_OF": "2026-10-14 09:00:00",
         "ORDERLENS_ALERT_LOG": str(tmp_path / "alerts.log"),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

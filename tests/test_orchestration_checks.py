@@ -31,6 +31,7 @@ def _warehouse_with_marts(path):
 def test_snapshot_freshness_warns_once_the_snapshot_is_older_than_the_limit(tmp_path, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
     _warehouse_with_marts(warehouse)
+    monkeypatch.setenv("ORDERLENS_PUBLISHED", str(tmp_path / "published"))  # not a snapshot of another test
     resource = OrderlensConfig(warehouse=str(warehouse), as_of="2026-10-14 09:00:00")
     missing = snapshot_fresh(orderlens=resource)
     assert (missing.passed, missing.severity) == (False, dg.AssetCheckSeverity.WARN)

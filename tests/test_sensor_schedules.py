@@ -43,10 +43,13 @@ def zone(tmp_path, monkeypatch) -> tuple[Path, Path]:
 
 def _tick(defs, cursor=None):
     sensor = defs.get_repository_def().get_sensor_def("landing_zone_sensor")
-    with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(
+    # both as context managers: the test context leaves no instance (or its state storage) installed behind it
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_sensor_context(
             instance=instance, cursor=cursor, definitions=defs, resources={"orderlens": OrderlensConfig()}
-        )
+        ) as context,
+    ):
         return sensor.evaluate_tick(context)
 
 
@@ -161,8 +164,10 @@ def test_a_busy_warehouse_postpones_the_look_without_moving_the_cursor(defs, zon
 def test_schedules_run_in_shanghai_time_with_the_tick_as_as_of(defs, name, scheduled, as_of):
     schedule = defs.get_schedule_def(name)
     assert schedule.execution_timezone == "Asia/Shanghai"
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=scheduled)
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_schedule_context(instance=instance, scheduled_execution_time=scheduled) as context,
+    ):
         (request,) = schedule.evaluate_tick(context).run_requests
     assert request.run_config == {"resources": {"orderlens": {"config": {"as_of": as_of}}}}
     assert request.tags["orderlens/as_of"] == as_of
@@ -214,9 +219,8 @@ def test_the_sla_pass_job_rebuilds_the_alert_marts_and_sends_nothing_twice(
     schedule = defs.get_schedule_def("sla_pass_every_15_minutes")
     with dg.instance_for_test() as instance:
         tick = datetime(2026, 10, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # six days later
-        (request,) = schedule.evaluate_tick(
-            dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
-        ).run_requests
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=tick) as context:
+            (request,) = schedule.evaluate_tick(context).run_requests
         result = job.execute_in_process(run_config=request.run_config, instance=instance)
     assert result.success
     built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
