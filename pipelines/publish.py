@@ -104,3 +104,16 @@ def snapshot_connection(published_dir: Path, version: str | None = None) -> duck
         literal = path.as_posix().replace("'", "''")
         con.execute(f"create view \"{path.stem}\" as select * from read_parquet('{literal}')")
     return con
+
+
+def current_manifest(published_dir: Path) -> dict | None:
+    """The manifest (version, as_of, published_at, tables) of the current snapshot, or None before the first."""
+    version = current_version(published_dir)
+    if version is None:
+        return None
+    return json.loads((published_dir / version / "manifest.json").read_text())
+
+
+def snapshot_age_minutes(manifest: dict, now: datetime) -> float:
+    """Minutes since the snapshot was published (published_at is the publishing machine's local time)."""
+    return (now - datetime.fromisoformat(manifest["published_at"])).total_seconds() / 60

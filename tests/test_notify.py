@@ -15,6 +15,7 @@ import re
 import threading
 import time
 import urllib.parse
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -430,3 +431,28 @@ def test_orderlens_run_delivers_the_alerts_to_the_log_without_a_webhook(skeleton
     assert marts > 0
     assert statuses == [("log", "delivered", marts)]
     assert len(lines) == len({x["alert_id"] for x in lines}) == marts  # each alert once
+
+
+def test_a_max_age_keeps_a_newly_configured_robot_from_receiving_the_whole_history(robots, tmp_path):
+    con = _warehouse(tmp_path, sla_orders=3, exceptions=2)  # raised 2026-10-12/13
+    con.execute(
+        "insert into marts.fct_sla_alerts values ('douyin:new', 'review_pending', 'ops_lead', "
+        "timestamp '2026-10-14 08:30:00')"
+    )
+    wecom = robots.channels()[0]
+    config = DeliveryConfig(backoff_seconds=0, timeout_seconds=2, max_age_hours=24)
+    report = run_pass(con, [wecom], config, now=lambda: datetime(2026, 10, 14, 9, 0))
+    assert report.delivered == {"wecom": 1} and report.undelivered == 0
+    assert robots.texts("wecom") == [robots.texts("wecom")[0]] and "douyin:new" in robots.texts("wecom")[0]
+    statuses = sorted(s for s, *_ in _ledger(con).values())
+    assert statuses == ["delivered"] + ["expired"] * 5  # kept in the ledger, never sent
+    assert DeliveryConfig.from_env({"ORDERLENS_ALERT_MAX_AGE_HOURS": "24"}).max_age_hours == 24
+
+
+def test_errors_are_redacted_before_they_are_logged_or_stored():
+    feishu = RobotChannel("feishu", "https://open.feishu.cn/open-apis/bot/v2/hook/abcd-1234", "s3cret")
+    assert feishu.redact(
+        "POST https://open.feishu.cn/open-apis/bot/v2/hook/abcd-1234 abcd-1234 s3cret send"
+    ) == ("POST *** *** *** send")
+    wecom = RobotChannel("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY123")
+    assert wecom.redact("cannot send: key=KEY123 (KEY123)") == "cannot send: key=*** (***)"

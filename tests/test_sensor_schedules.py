@@ -43,10 +43,13 @@ def zone(tmp_path, monkeypatch) -> tuple[Path, Path]:
 
 def _tick(defs, cursor=None):
     sensor = defs.get_repository_def().get_sensor_def("landing_zone_sensor")
-    with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(
+    # both as context managers: the test context leaves no instance (or its state storage) installed behind it
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_sensor_context(
             instance=instance, cursor=cursor, definitions=defs, resources={"orderlens": OrderlensConfig()}
-        )
+        ) as context,
+    ):
         return sensor.evaluate_tick(context)
 
 
@@ -161,8 +164,10 @@ def test_a_busy_warehouse_postpones_the_look_without_moving_the_cursor(defs, zon
 def test_schedules_run_in_shanghai_time_with_the_tick_as_as_of(defs, name, scheduled, as_of):
     schedule = defs.get_schedule_def(name)
     assert schedule.execution_timezone == "Asia/Shanghai"
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=scheduled)
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_schedule_context(instance=instance, scheduled_execution_time=scheduled) as context,
+    ):
         (request,) = schedule.evaluate_tick(context).run_requests
     assert request.run_config == {"resources": {"orderlens": {"config": {"as_of": as_of}}}}
     assert request.tags["orderlens/as_of"] == as_of
@@ -192,3 +197,46 @@ def test_schedule_crons_and_jobs(defs):
         dg.AssetKey(["marts", "fct_logistics_exceptions"]),
         dg.AssetKey(["ops", "alert_deliveries"]),
     }
+
+
+@pytest.mark.slow
+def test_the_sla_pass_job_rebuilds_the_alert_marts_and_sends_nothing_twice(
+    skeleton_run, tmp_path, monkeypatch
+):
+    settings, _ = skeleton_run
+    warehouse = tmp_path / "warehouse.duckdb"  # a copy: the skeleton's warehouse stays as it was
+    shutil.copyfile(settings.warehouse_path, warehouse)
+    shutil.copytree(settings.published_dir, tmp_path / "published")
+    shutil.copytree(settings.warehouse_path.parent / "alerts", tmp_path / "alerts")
+    monkeypatch.setenv("ORDERLENS_LANDING", str(settings.landing_dir))
+    monkeypatch.setenv("ORDERLENS_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("ORDERLENS_PUBLISHED", str(tmp_path / "published"))
+    monkeypatch.delenv("ORDERLENS_AS_OF", raising=False)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        delivered_before = con.execute("select count(*) from ops.alert_deliveries").fetchone()[0]
+    defs = load_definitions()
+    job = defs.resolve_job_def("sla_pass")
+    schedule = defs.get_schedule_def("sla_pass_every_15_minutes")
+    with dg.instance_for_test() as instance:
+        tick = datetime(2026, 10, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # six days later
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=tick) as context:
+            (request,) = schedule.evaluate_tick(context).run_requests
+        result = job.execute_in_process(run_config=request.run_config, instance=instance)
+    assert result.success
+    built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert built == {"marts/fct_sla_alerts", "marts/fct_logistics_exceptions", "ops/alert_deliveries"}
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert "snapshot_fresh" in checks and "no_failed_deliveries" in checks
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        in_marts = con.execute(
+            "select (select count(*) from marts.fct_sla_alerts) + (select count(*) from marts.fct_logistics_exceptions)"
+        ).fetchone()[0]
+        ledger = con.execute("select status, count(*) from ops.alert_deliveries group by all").fetchall()
+    # the fixture zone has no tracks or stock: six days later it raises the same alerts, rebuilt with the
+    # later as_of; every one is in the ledger, delivered, and none went out a second time
+    assert in_marts == delivered_before > 0
+    assert ledger == [("delivered", in_marts)]
+    (delivery,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[0] == "ops"]
+    assert delivery.materialization.metadata["delivered_this_pass"].value == {"log": 0}
+    lines = (tmp_path / "alerts" / "alerts.log").read_text().splitlines()
+    assert len(lines) == in_marts == len({json.loads(x)["alert_id"] for x in lines})

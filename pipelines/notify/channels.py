@@ -119,7 +119,8 @@ class RobotChannel:
         secrets = [self.url, self.secret or ""]
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.url).query)
         secrets += [v for values in query.values() for v in values]
-        secrets.append(urllib.parse.urlsplit(self.url).path.rsplit("/", 1)[-1])  # Feishu's hook id
+        if self.name == "feishu":  # the hook id is the last part of the path
+            secrets.append(urllib.parse.urlsplit(self.url).path.rsplit("/", 1)[-1])
         for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
             text = text.replace(secret, "***")
         return re.sub(r"(access_token|key|sign)=[^&\s]+", r"\1=***", text)

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 
@@ -26,7 +26,8 @@ from . import ledger
 from .channels import Channel, DeliveryError, LogChannel, RobotChannel, pack_messages, render_message
 from .sources import ALERT_SOURCES, SOURCES_BY_NAME, AlertSource
 
-LOG_CHUNK = 1000
+LOG_CHUNK = 20000  # alerts per ledger round trip when writing the log file
+PREVIEW = 10  # lines of the asset's preview metadata
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class DeliveryConfig:
     attempts: int = 3  # HTTP attempts per message within a pass
     backoff_seconds: float = 1.0  # wait 1 s, 2 s, 4 s … between attempts
     timeout_seconds: float = 10.0
+    max_age_hours: float | None = (
+        None  # robots skip (ledger: `expired`) alerts older than this when first seen
+    )
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> DeliveryConfig:
@@ -46,6 +50,7 @@ class DeliveryConfig:
             "attempts": ("ORDERLENS_ALERT_ATTEMPTS", int),
             "backoff_seconds": ("ORDERLENS_ALERT_BACKOFF_SECONDS", float),
             "timeout_seconds": ("ORDERLENS_ALERT_TIMEOUT_SECONDS", float),
+            "max_age_hours": ("ORDERLENS_ALERT_MAX_AGE_HOURS", float),
         }
         values = {}
         for field_name, (var, cast) in names.items():
@@ -66,10 +71,16 @@ class PassReport:
     failed_messages: int = 0
     errors: list[str] = field(default_factory=list)  # redacted
     status: dict[str, dict[str, int]] = field(default_factory=dict)  # channel -> status -> alerts, after
+    preview: list[str] = field(default_factory=list)  # the first lines delivered in this pass
 
     @property
     def undelivered(self) -> int:
-        return sum(n for counts in self.status.values() for s, n in counts.items() if s != "delivered")
+        return sum(
+            n
+            for counts in self.status.values()
+            for s, n in counts.items()
+            if s not in ("delivered", "expired")
+        )
 
 
 def http_post(url: str, body: bytes, timeout: float) -> tuple[int, str]:
@@ -113,7 +124,8 @@ def run_pass(
             report.skipped_sources.append(source.name)
             log(f"alert source {source.name}: table {source.table} does not exist yet, skipped")
             continue
-        report.new_alerts[source.name] = ledger.discover(con, source, names, now())
+        expire_before = now() - timedelta(hours=config.max_age_hours) if config.max_age_hours else None
+        report.new_alerts[source.name] = ledger.discover(con, source, names, now(), expire_before)
     for channel in channels:
         report.delivered[channel.name] = 0
         report.messages[channel.name] = 0
@@ -127,9 +139,7 @@ def run_pass(
 
 def _deliver_to_log(con, channel: LogChannel, report: PassReport, now) -> None:
     channel.path.parent.mkdir(parents=True, exist_ok=True)
-    rows = ledger.due(con, channel.name, None)
-    for start in range(0, len(rows), LOG_CHUNK):
-        chunk = rows[start : start + LOG_CHUNK]
+    while chunk := ledger.due(con, channel.name, LOG_CHUNK):  # delivered rows drop out of `due`
         ids = [r["alert_id"] for r in chunk]
         ledger.mark_sending(con, channel.name, ids, now(), False)
         stamp = now().isoformat(sep=" ")
@@ -149,6 +159,9 @@ def _deliver_to_log(con, channel: LogChannel, report: PassReport, now) -> None:
         ledger.mark_delivered(con, channel.name, ids, now())
         report.delivered[channel.name] += len(ids)
         report.messages[channel.name] += 1
+        report.preview += [
+            _line(SOURCES_BY_NAME.get(r["source"]), r) for r in chunk[: PREVIEW - len(report.preview)]
+        ]
 
 
 def _deliver_to_robot(con, channel: RobotChannel, config, report: PassReport, post, sleep, now, log) -> None:
@@ -187,6 +200,7 @@ def _deliver_to_robot(con, channel: RobotChannel, config, report: PassReport, po
                 ledger.mark_delivered(con, channel.name, ids, now())
                 report.delivered[channel.name] += len(ids)
                 report.messages[channel.name] += 1
+                report.preview += [_line(source, r) for r in group[: PREVIEW - len(report.preview)]]
                 error = None
                 break
             error = channel.redact(error)

@@ -21,7 +21,7 @@ create table if not exists {LEDGER} (
     alert_id varchar not null,          -- sha256 of the source and its key columns
     source varchar not null,            -- AlertSource.name
     channel varchar not null,           -- wecom | dingtalk | feishu | log
-    status varchar not null,            -- pending | sending | delivered | failed
+    status varchar not null,            -- pending | sending | delivered | failed | expired
     attempts integer not null,
     event_at timestamp,                 -- when the alert happened (the source's time column)
     payload varchar not null,           -- the mart row as JSON, as first seen
@@ -57,8 +57,17 @@ def alert_id_sql(source: AlertSource, alias: str = "t") -> str:
     return f"sha256(concat_ws(chr(31), {', '.join(parts)}))"
 
 
-def discover(con: duckdb.DuckDBPyConnection, source: AlertSource, channels: list[str], now: datetime) -> int:
-    """Add the source's rows not yet in the ledger as `pending`, one per channel. Returns alerts added."""
+def discover(
+    con: duckdb.DuckDBPyConnection,
+    source: AlertSource,
+    channels: list[str],
+    now: datetime,
+    expire_before: datetime | None = None,
+) -> int:
+    """Add the source's rows not yet in the ledger as `pending`, one per channel. Returns alerts added.
+
+    expire_before: a robot channel records alerts that happened before it as `expired` (kept, never sent),
+    so a robot configured on an old warehouse does not receive its whole history; the log gets everything."""
     before = con.execute(f"select count(*) from {LEDGER}").fetchone()[0]
     values = ", ".join(f"('{c}')" for c in channels)
     con.execute(
@@ -71,14 +80,16 @@ def discover(con: duckdb.DuckDBPyConnection, source: AlertSource, channels: list
             from {source.table} as t
             qualify row_number() over (partition by alert_id order by event_at) = 1
         )
-        select a.alert_id, ?, c.channel, 'pending', 0, a.event_at, a.payload, ?
+        select a.alert_id, ?, c.channel,
+            case when c.channel <> 'log' and a.event_at < ? then 'expired' else 'pending' end,
+            0, a.event_at, a.payload, ?
         from alerts as a
         cross join (values {values}) as c(channel)
         where not exists (
             select 1 from {LEDGER} as l where l.alert_id = a.alert_id and l.channel = c.channel
         )
         """,
-        [source.name, now],
+        [source.name, expire_before, now],
     )
     return (con.execute(f"select count(*) from {LEDGER}").fetchone()[0] - before) // max(1, len(channels))
 
@@ -88,7 +99,7 @@ def due(con: duckdb.DuckDBPyConnection, channel: str, limit: int | None) -> list
     rows = con.execute(
         f"""
         select alert_id, source, status, payload, possible_duplicate or status = 'sending' from {LEDGER}
-        where channel = ? and status <> 'delivered'
+        where channel = ? and status not in ('delivered', 'expired')
         order by status = 'sending' desc, event_at, alert_id
         {"limit " + str(int(limit)) if limit is not None else ""}
         """,
@@ -105,7 +116,7 @@ def mark_sending(con, channel: str, ids: list[str], now: datetime, possible_dupl
         f"""update {LEDGER} set status = 'sending', attempts = attempts + 1,
             first_attempt_at = coalesce(first_attempt_at, ?),
             possible_duplicate = possible_duplicate or ? or status = 'sending'
-        where channel = ? and list_contains(?, alert_id)""",
+        where channel = ? and alert_id in (select unnest(?::varchar[]))""",
         [now, possible_duplicate, channel, ids],
     )
 
@@ -113,7 +124,7 @@ def mark_sending(con, channel: str, ids: list[str], now: datetime, possible_dupl
 def mark_delivered(con, channel: str, ids: list[str], now: datetime) -> None:
     con.execute(
         f"""update {LEDGER} set status = 'delivered', delivered_at = ?, last_error = null
-        where channel = ? and list_contains(?, alert_id)""",
+        where channel = ? and alert_id in (select unnest(?::varchar[]))""",
         [now, channel, ids],
     )
 
@@ -122,7 +133,7 @@ def mark_failed(con, channel: str, ids: list[str], error: str, in_doubt: bool) -
     """in_doubt: the robot may have received it (a timeout): the next send says "possible duplicate"."""
     con.execute(
         f"""update {LEDGER} set status = 'failed', last_error = ?, possible_duplicate = possible_duplicate or ?
-        where channel = ? and list_contains(?, alert_id)""",
+        where channel = ? and alert_id in (select unnest(?::varchar[]))""",
         [error, in_doubt, channel, ids],
     )
 

@@ -58,6 +58,7 @@ def alert_deliveries(context: dg.AssetExecutionContext, orderlens: OrderlensConf
             "failed_messages": report.failed_messages,
             "undelivered": report.undelivered,
             "ledger": dg.MetadataValue.json(report.status),
+            "preview": dg.MetadataValue.md("\n".join(report.preview) or "nothing new"),
             "dagster/row_count": ledger_rows,
             **({"alert_log": dg.MetadataValue.path(log_paths[0])} if log_paths else {}),
         },

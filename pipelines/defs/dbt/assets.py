@@ -21,9 +21,17 @@ class OrderlensTranslator(DagsterDbtTranslator):
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        # staging views in `staging`; intermediate models build the marts and sit with them in `marts`
         if dbt_resource_props["resource_type"] == "model":
-            return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "marts"
+            folder = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "marts"
+            return "staging" if folder == "staging" else "marts"
         return super().get_group_name(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        owners = list(super().get_owners(dbt_resource_props) or [])
+        if dbt_resource_props["resource_type"] == "model":
+            owners.append("team:analytics-engineering")
+        return owners
 
 
 @dbt_assets(

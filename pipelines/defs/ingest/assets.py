@@ -49,10 +49,11 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
         with duckdb.connect(str(settings.warehouse_path)) as con:
             report = ingest_source(con, source, settings.landing_dir, datetime.now(), log=context.log.info)
             violations = conservation_violations(con, source.name)
+            table_rows = con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
         for failed in report.failed:
             context.log.error(f"{failed.source_file}: whole file rejected: {failed.error}")
         return dg.MaterializeResult(
-            metadata=_ingest_metadata(report),
+            metadata={**_ingest_metadata(report), "dagster/row_count": table_rows},
             check_results=[
                 dg.AssetCheckResult(
                     check_name="rows_conserved",
@@ -94,6 +95,7 @@ def rejected_rows(orderlens: OrderlensConfig) -> dg.MaterializeResult:
         ).fetchall()
     return dg.MaterializeResult(
         metadata={
+            "dagster/row_count": sum(n for _, n in by_source),
             "rejected_rows": sum(n for _, n in by_source),
             "by_source": dg.MetadataValue.json(dict(by_source)),
         }

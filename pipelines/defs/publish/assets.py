@@ -19,13 +19,21 @@ MART_KEYS = [key for key in orderlens_dbt_models.keys if key.path[0] == "marts"]
     kinds={"parquet"},
     owners=["team:data-engineering"],
 )
-def marts_snapshot(orderlens: OrderlensConfig) -> dg.MaterializeResult:
+def marts_snapshot(context: dg.AssetExecutionContext, orderlens: OrderlensConfig) -> dg.MaterializeResult:
     settings = orderlens.settings()
     result = publish(settings.warehouse_path, settings.published_dir, settings.as_of_text)
+    for table, rows in sorted(result.tables.items()):  # row counts on each mart's page (dbt does not count)
+        if dg.AssetKey(["marts", table]) in MART_KEYS:
+            context.log_event(
+                dg.AssetObservation(
+                    asset_key=dg.AssetKey(["marts", table]), metadata={"dagster/row_count": rows}
+                )
+            )
     return dg.MaterializeResult(
         metadata={
             "version": result.version,
             "path": dg.MetadataValue.path(str(result.path)),
             "tables": dg.MetadataValue.json(result.tables),
+            "dagster/row_count": sum(result.tables.values()),
         }
     )

@@ -14,13 +14,16 @@ import dagster as dg
 from pipelines.settings import SHANGHAI
 
 from ..alerts.assets import ALERT_MART_KEYS
+from ..publish.checks import snapshot_fresh
 
 TIMEZONE = "Asia/Shanghai"
 
 sla_pass_job = dg.define_asset_job(
     "sla_pass",
-    selection=dg.AssetSelection.assets(*ALERT_MART_KEYS, dg.AssetKey(["ops", "alert_deliveries"])),
-    description="Rebuild the alert marts at the current as_of and deliver the alerts they raise.",
+    selection=dg.AssetSelection.assets(*ALERT_MART_KEYS, dg.AssetKey(["ops", "alert_deliveries"]))
+    | dg.AssetSelection.checks(snapshot_fresh),
+    description="Rebuild the alert marts at the current as_of, deliver the alerts they raise, and check "
+    "that the dashboards' snapshot is fresh. (The snapshot is not republished: it keeps one as_of.)",
     tags={"orderlens/trigger": "sla_pass"},
 )
 daily_report_job = dg.define_asset_job(
