@@ -101,7 +101,7 @@ else:
     detail = query(
         """
         select day as 创建日, channel as 渠道, channel_id as 渠道ID, orders as 订单数,
-               unpaid_after_72h as 72h未付款, unpaid_rate as 未付款率, alert as 预警
+               unpaid_after_72h as "72h未付款", unpaid_rate as 未付款率, alert as 预警
         from rpt_channel_health
         where channel_id = ?
         order by day
