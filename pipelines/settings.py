@@ -50,6 +50,11 @@ class Settings:
         """Rendered reports (HTML) for readers outside the dashboard: `<warehouse folder>/reports`."""
         return self.warehouse_path.parent / "reports"
 
+    @property
+    def exports_dir(self) -> Path:
+        """Finance exports written by the pipeline (the daily difference XLSX): `<warehouse folder>/exports`."""
+        return self.warehouse_path.parent / "exports"
+
 
 def _resolve(path: str) -> Path:
     p = Path(path).expanduser()

@@ -79,3 +79,29 @@ def test_rerun_on_unchanged_landing_changes_nothing(skeleton_run, tmp_path, monk
     assert current_version(settings.published_dir) == second.published_version != first.published_version
     assert "default_limit: 1" in (home / "dagster.yaml").read_text()
     assert any((home / "history").iterdir())  # the run is in the instance's history
+
+
+def test_every_run_leaves_the_days_difference_export(skeleton_run):
+    """The reports/differences_xlsx asset writes the as_of day's pending pool (what the 09:00 schedule leaves
+    for finance): one sheet per difference type, one row per rpt_daily_differences row of that day."""
+    from openpyxl import load_workbook
+
+    from pipelines.exports.differences import HEADERS, TYPE_LABELS
+
+    settings, _ = skeleton_run
+    out = settings.exports_dir / "differences-2026-10-14.xlsx"
+    assert out.is_file()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        by_type = dict(
+            con.execute(
+                "select difference_type, count(*) from marts.rpt_daily_differences "
+                "where report_date = date '2026-10-14' group by 1"
+            ).fetchall()
+        )
+    assert sum(by_type.values()) > 0  # the fixture's orders are shipped but not paid or signed
+    book = load_workbook(out)
+    assert book.sheetnames == list(TYPE_LABELS.values())
+    for dtype, label in TYPE_LABELS.items():
+        rows = list(book[label].iter_rows(values_only=True))
+        assert list(rows[0]) == HEADERS
+        assert len(rows) - 1 == by_type.get(dtype, 0), label
