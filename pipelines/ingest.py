@@ -72,6 +72,7 @@ class FileReport:
     rows_loaded: int = 0
     rows_rejected: int = 0
     error: str | None = None
+    reader: str = "python"  # python (the source's parser) | duckdb (a DuckDB reader did the work)
 
 
 @dataclass
@@ -147,6 +148,8 @@ def ingest_source(
     if isinstance(source, TabularSource):
         _ingest_tabular(con, source, pending, loaded_at, report, log)
     else:
+        if source.bulk is not None:
+            pending = _ingest_bulk(con, source, pending, loaded_at, report, log)
         for i, f in enumerate(pending, start=1):
             try:
                 parsed = source.parse_file(f.path)
@@ -324,9 +327,136 @@ def _load_tabular_batch(con, spec: TabularSource, batch: list[_Pending], loaded_
         except Exception:
             con.execute("rollback")
             raise
-        return [FileReport(rel, sha, "loaded", good + bad, good, bad) for rel, sha, _et, good, bad in counts]
+        return [
+            FileReport(rel, sha, "loaded", good + bad, good, bad, reader="duckdb")
+            for rel, sha, _et, good, bad in counts
+        ]
     finally:
         for table in (*temps, "_malformed"):
+            con.execute(f"drop table if exists {table}")
+        con.unregister("_files")
+
+
+def _ingest_bulk(con, source: Source, pending: list[_Pending], loaded_at, report, log) -> list[_Pending]:
+    """Load the files in the plain shape with DuckDB's JSON reader (source.bulk); return the files left
+    for the Python parser: those in another shape, those DuckDB cannot read, and those with a row the
+    bulk SQL does not vouch for (the parser then names what is wrong)."""
+    left: list[_Pending] = []
+    shaped: list[tuple[_Pending, str, int]] = []
+    for f in pending:
+        shape = source.bulk.shape(f.path.read_bytes())
+        if shape is None:
+            left.append(f)
+        else:
+            shaped.append((f, *shape))
+    batches: list[list[tuple[_Pending, str, int]]] = []
+    batch, size = [], 0
+    for item in shaped:
+        if batch and size + item[0].path.stat().st_size > BATCH_BYTES:
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append(item)
+        size += item[0].path.stat().st_size
+    if batch:
+        batches.append(batch)
+    done = 0
+    while batches:
+        batch = batches.pop(0)
+        try:
+            results, rejected = _load_bulk_batch(con, source, batch, loaded_at)
+        except (duckdb.InvalidInputException, duckdb.ConversionException):  # the data, not the SQL
+            if len(batch) == 1:
+                left.append(batch[0][0])
+            else:  # one unreadable file must not stop the others: halve the batch until it is isolated
+                half = len(batch) // 2
+                batches[:0] = [batch[:half], batch[half:]]
+            continue
+        left += rejected
+        for fr in results:
+            done += 1
+            report.files.append(fr)
+            log(f"[{done}/{len(shaped)}] {fr.source_file}: {fr.rows_loaded} rows loaded, 0 rejected")
+    return sorted(left, key=lambda f: (f.export_time, f.path.as_posix()))
+
+
+def _load_bulk_batch(con, source: Source, batch, loaded_at) -> tuple[list[FileReport], list[_Pending]]:
+    files = pd.DataFrame(
+        {
+            "_file": [f.path.as_posix() for f, _fmt, _n in batch],
+            "rel": [f.rel for f, _fmt, _n in batch],
+            "sha": [f.sha for f, _fmt, _n in batch],
+            "export_time": [f.export_time for f, _fmt, _n in batch],
+            "expected": [n for _f, _fmt, n in batch],
+        }
+    )
+    temps = ("_records", "_bulk")
+    try:
+        for table in temps:
+            con.execute(f"drop table if exists {table}")
+        con.register("_files", files)
+        created = False
+        for fmt in ("newline_delimited", "array"):
+            paths = [f.path.as_posix() for f, f_fmt, _n in batch if f_fmt == fmt]
+            if not paths:
+                continue
+            read = (
+                f"select filename as _file, * exclude (filename) from read_json({tabular.sql_str_list(paths)}, "
+                f"format = '{fmt}', columns = {source.bulk.record_columns}, filename = true, "
+                "maximum_object_size = 1073741824)"
+            )
+            con.execute(("insert into _records " if created else "create temp table _records as ") + read)
+            created = True
+        # records keep the files' order: the position of a record in its file is its rowid's offset
+        records = (
+            "(select r.*, r.rowid - m._first + 1 as _record from _records r "
+            "join (select _file, min(rowid) as _first from _records group by 1) m using (_file))"
+        )
+        con.execute("create temp table _bulk as " + source.bulk.select(records))
+        verdict = con.execute(
+            """
+            select f._file, f.rel, f.sha, f.export_time, coalesce(b.n, 0),
+                coalesce(b.records = f.expected and b.ok, false)
+            from _files f left join (
+                select _file, count(*) as n, count(distinct _row_number) as records, bool_and(_ok) as ok
+                from _bulk group by 1
+            ) b using (_file)
+            """
+        ).fetchall()
+        good = {row[0] for row in verdict if row[5]}
+        con.execute(
+            "create or replace temp table _good as select unnest(?::varchar[]) as _file", [sorted(good)]
+        )
+        col_list = ", ".join(f'"{c}"' for c in source.columns)
+        con.execute("begin transaction")
+        try:
+            con.execute(
+                f"insert into raw.{source.name} ({col_list}, _source_file, _row_number, _file_sha256, _export_time, "
+                f"_loaded_at) select {', '.join(f'b.{c}' for c in source.columns)}, f.rel, b._row_number, f.sha, "
+                "f.export_time, ? from _bulk b semi join _good g using (_file) join _files f using (_file)",
+                [loaded_at],
+            )
+            if good:
+                con.executemany(
+                    "insert into raw._manifest values (?, ?, ?, ?, ?, ?, 0, 'loaded', null, ?)",
+                    [
+                        (sha, source.name, rel, et, n, n, loaded_at)
+                        for file, rel, sha, et, n, _ok in verdict
+                        if file in good
+                    ],
+                )
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        by_file = {f.path.as_posix(): f for f, _fmt, _n in batch}
+        results = [
+            FileReport(rel, sha, "loaded", n, n, 0, reader="duckdb")
+            for file, rel, sha, _et, n, _ok in verdict
+            if file in good
+        ]
+        return results, [by_file[file] for file, *_rest, ok in verdict if not ok]
+    finally:
+        for table in (*temps, "_good"):
             con.execute(f"drop table if exists {table}")
         con.unregister("_files")
 

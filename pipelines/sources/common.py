@@ -52,6 +52,88 @@ class ParseResult:
 
 
 @dataclass(frozen=True)
+class BulkReader:
+    """A fast path beside a Python parser: DuckDB's JSON reader loads, in one query, the files it can
+    vouch for, giving exactly the rows the parser would give; any other file goes to the parser.
+
+    `shape(data)` looks at a file's bytes: ('newline_delimited' | 'array', records) when the file is
+    in the plain shape the SQL handles (one JSON value per line / one JSON array), else None.
+    `select(ndjson_sql, array_sql)` is a SELECT over two relations of records (the columns of
+    `record_columns`, plus `_file` and `_record`, the 1-based position of the record in its file)
+    giving the raw columns, `_file`, `_row_number` and `_ok`: false where the row is not in the plain
+    shape whose SQL translation is known to equal the parser's (the whole file then goes to the parser).
+    """
+
+    shape: Callable[[bytes], tuple[str, int] | None]
+    record_columns: str  # DuckDB read_json `columns` struct literal
+    select: Callable[[str], str]  # SQL over the relation of records named by the argument
+
+
+# Every character Python's str.strip() removes (str.isspace()), for SQL that must agree with it.
+PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# Bytes after which Python's str.splitlines() starts a new line but DuckDB's JSON-lines reader does not.
+_ODD_LINE_BREAKS = (
+    b"\r",
+    b"\x0b",
+    b"\x0c",
+    b"\x1c",
+    b"\x1d",
+    b"\x1e",
+    b"\xc2\x85",
+    b"\xe2\x80\xa8",
+    b"\xe2\x80\xa9",
+)
+_TRAILING_COMMA = re.compile(rb",[ \t]*[}\]]")
+
+
+def plain_json_shape(data: bytes) -> tuple[str, int] | None:
+    """('newline_delimited', lines) for JSON lines where every line is one object starting at its first
+    byte (no blank lines, no line break Python counts and DuckDB does not, no trailing comma that DuckDB
+    forgives and Python does not), ('array', items) for one JSON array of objects that Python reads,
+    None for anything else (a BOM, leading spaces, pretty-printed objects...): the parser reads those."""
+    head = data[:1]
+    if head == b"{":
+        if any(b in data for b in _ODD_LINE_BREAKS) or b",}" in data or b",]" in data:
+            return None
+        if (b", " in data or b",\t" in data) and _TRAILING_COMMA.search(data):
+            return None
+        lines = data.count(b"\n") + (not data.endswith(b"\n"))
+        if data.count(b"\n{") != lines - 1:  # every line starts with { (so none is blank)
+            return None
+        return "newline_delimited", lines
+    if head == b"[":
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except ValueError:
+            return None
+        if not isinstance(doc, list) or not all(isinstance(x, dict) for x in doc):
+            return None
+        return "array", len(doc)
+    return None
+
+
+def sql_plain_text(v: str) -> str:
+    """SQL: true when `v` (a JSON value read as VARCHAR by DuckDB) is NULL or a string that Python's
+    parsers keep unchanged: not empty, no surrounding whitespace, and not possibly the text of a JSON
+    number, boolean, NaN/Infinity, object or array (whose Python text would differ)."""
+    ws = "'" + PY_WHITESPACE.replace("'", "''") + "'"
+    return (
+        f"({v} is null or (length({v}) > 0 and not contains({ws}, left({v}, 1)) "
+        f"and not contains({ws}, right({v}, 1)) "
+        f"and left({v}, 1) not in ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '{{', '[') "
+        f"and {v} not in ('true', 'false', 'NaN', 'Infinity')))"
+    )
+
+
+def sql_not_json_literal(v: str) -> str:
+    """SQL: `v` is not the DuckDB text of a JSON boolean or NaN/Infinity (Python renders those differently)."""
+    return f"{v} not in ('true', 'false', 'NaN', 'Infinity', '-Infinity')"
+
+
+@dataclass(frozen=True)
 class Source:
     """One landing source: raw table `raw.<name>` (Dagster asset ["raw", name]), its files and parser."""
 
@@ -60,6 +142,7 @@ class Source:
     parse_file: Callable[[Path], ParseResult]
     columns: dict[str, str]  # typed raw columns (name -> DuckDB type), lineage columns added by ingest
     description: str
+    bulk: BulkReader | None = None
 
     def files(self, landing_dir: Path) -> list[Path]:
         found = {p for pattern in self.patterns for p in landing_dir.glob(pattern) if p.is_file()}

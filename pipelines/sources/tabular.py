@@ -104,6 +104,10 @@ def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def sql_str_list(texts: list[str]) -> str:
+    return "[" + ", ".join(sql_str(t) for t in texts) + "]"
+
+
 def _trimmed(cell: str) -> str:
     """SQL, step 1 of cleaning: NBSP and ideographic spaces to spaces, trimmed of spaces, tabs, CR/LF."""
     return f"trim(replace(replace({cell}, chr(160), ' '), chr(12288), ' '), ' \t\r\n')"
