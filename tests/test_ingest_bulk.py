@@ -203,3 +203,122 @@ def test_generated_json_sources_bulk_path_equals_the_parser(tmp_path):
         _assert_same(bulk, parser)
         assert {f.reader for f in files} == {"duckdb"}, [f.source_file for f in files if f.reader != "duckdb"]
         assert len(bulk["raw"]) > 100
+
+
+# ----------------------------------------------------------------------------------- 有赞 mini-program
+
+
+def _order(tid="E20261015070342279062571", status="WAIT_BUYER_CONFIRM_GOODS", order=None, pay=None, addr=None,
+           lines=None, deliveries=None) -> dict:  # fmt: skip
+    info = {
+        "order_info": {"tid": tid, "status": status, "created": "2026-10-15 07:03:42",
+                       "pay_time": "2026-10-15 07:04:33", "consign_time": "", "success_time": "",
+                       "update_time": "2026-10-15 09:35:06", **(order or {})},
+        "pay_info": {"payment": "71.80", "total_fee": "71.80", "post_fee": "0.00", **(pay or {})},
+        "address_info": {"receiver_name": "$722006527003AbX=$1$", "receiver_tel": "$722006527015AbX=$1$",
+                         "delivery_province": "甘肃省", "delivery_city": "兰州市", "delivery_district": "城关区",
+                         "delivery_address": "$398128951355AbX=$1$", **(addr or {})},
+        "orders": [{"oid": "2026101500000004", "outer_sku_id": "LS0302", "title": "橙镜 冻干鸡肉粒 500g", "num": 2,
+                    "payment": "71.80", "is_present": False},
+                   {"oid": "2026101500000005", "outer_sku_id": "ZP0002", "title": "猫条 1支装", "num": 1,
+                    "payment": "0.00", "is_present": True}] if lines is None else lines,
+        "delivery_order": [{"express_info": {"express_id": 7, "express_no": "SF0324279062571"}},
+                           {"express_info": {"express_id": 2, "express_no": "YT1234567890123"}},
+                           {"express_info": {"express_id": 7, "express_no": "SF0324279062571"}}]
+        if deliveries is None else deliveries,
+    }  # fmt: skip
+    return {"full_order_info": info}
+
+
+def _item(**kw) -> dict:
+    return {"oid": "2026101500000009", "outer_sku_id": "LS0101", "title": "猫条 6L", "num": 1, "payment": "46.90",
+            "is_present": False, **kw}  # fmt: skip
+
+
+ODD_ORDERS = {
+    "tid_number": _order(tid=20261015070342279062571),
+    "tid_padded": _order(tid=" E20261015070342279062571"),
+    "tid_short": _order(tid="E123"),
+    "tid_wrapped": _order(tid='="E20261015070342279062571"'),
+    "status_unknown": _order(status="TRADE_PAID"),
+    "closed_paid": _order(status="TRADE_CLOSED"),
+    "closed_unpaid": _order(status="TRADE_CLOSED", order={"pay_time": ""}),
+    "closed_pay_null": _order(status="TRADE_CLOSED", order={"pay_time": None}),
+    "created_empty": _order(order={"created": ""}),
+    "created_unix": _order(order={"created": "1792197000"}),
+    "pay_time_slash": _order(order={"pay_time": "2026/10/15 07:04"}),
+    "pay_time_token": _order(order={"pay_time": "-"}),
+    "success_bad": _order(order={"success_time": "2026-13-01 00:00:00"}),
+    "payment_number": _order(pay={"payment": 71.8}),
+    "payment_int": _order(pay={"payment": 71}),
+    "payment_yuan": _order(pay={"payment": "¥71.80"}),
+    "payment_3dp": _order(pay={"payment": "71.801"}),
+    "payment_empty": _order(pay={"payment": ""}),
+    "post_fee_empty": _order(pay={"post_fee": ""}),
+    "post_fee_null": _order(pay={"post_fee": None}),
+    "pay_info_null": {"full_order_info": {**_order()["full_order_info"], "pay_info": None}},
+    "addr_nbsp": _order(addr={"delivery_city": "兰州\u00a0市"}),
+    "addr_wrapped": _order(addr={"delivery_city": '="兰州市"'}),
+    "addr_token": _order(addr={"delivery_district": "无"}),
+    "addr_number": _order(addr={"receiver_tel": 13800000000}),
+    "addr_float": _order(addr={"receiver_tel": 12.5}),
+    "addr_bool": _order(addr={"receiver_tel": True}),
+    "addr_null": _order(addr={"receiver_name": None}),
+    "addr_padded": _order(addr={"delivery_address": "中山路 1 号 "}),
+    "addr_digit_first": _order(addr={"delivery_address": "1号楼"}),
+    "addr_object": _order(addr={"delivery_address": {"x": 1}}),
+    "no_lines": _order(lines=[]),
+    "lines_missing": {"full_order_info": {k: v for k, v in _order()["full_order_info"].items() if k != "orders"}},
+    "item_null": _order(lines=[_item(), None]),
+    "oid_number": _order(lines=[_item(oid=2026101500000009)]),
+    "oid_empty": _order(lines=[_item(oid="")]),
+    "num_float": _order(lines=[_item(num=2.0)]),
+    "num_text": _order(lines=[_item(num="2")]),
+    "num_thousands": _order(lines=[_item(num="1,000")]),
+    "num_word": _order(lines=[_item(num="两")]),
+    "line_payment_empty": _order(lines=[_item(payment="")]),
+    "line_payment_null": _order(lines=[_item(payment=None)]),
+    "present_true_text": _order(lines=[_item(is_present="true")]),
+    "present_one": _order(lines=[_item(is_present=1)]),
+    "present_null": _order(lines=[_item(is_present=None)]),
+    "present_yes": _order(lines=[_item(is_present="yes")]),
+    "title_padded": _order(lines=[_item(title=" 猫条")]),
+    "no_deliveries": _order(deliveries=[]),
+    "deliveries_null": _order(deliveries=None) | {"full_order_info": {**_order()["full_order_info"],
+                                                                       "delivery_order": None}},
+    "delivery_null": _order(deliveries=[None, {"express_info": {"express_id": 2, "express_no": "YT1"}}]),
+    "express_info_null": _order(deliveries=[{"express_info": None}]),
+    "express_id_missing": _order(deliveries=[{"express_info": {"express_no": "YT1"}}]),
+    "express_id_text": _order(deliveries=[{"express_info": {"express_id": "中通", "express_no": "ZT1"}}]),
+    "express_no_padded": _order(deliveries=[{"express_info": {"express_id": 2, "express_no": "YT1\t"}}]),
+    "express_no_number": _order(deliveries=[{"express_info": {"express_id": 2, "express_no": 773001}}]),
+    "no_full_order_info": {"order": {}},
+}  # fmt: skip
+
+
+def test_miniprogram_bulk_path_equals_the_parser(tmp_path):
+    plain = [_line(_order(tid=f"E2026101507034227906{i:04d}")) for i in range(20)]
+    _write(tmp_path, "orders/miniprogram/youzan_orders_20261015_230000.jsonl", "\n".join(plain) + "\n")
+    for i, (name, order) in enumerate(ODD_ORDERS.items()):
+        rel = f"orders/miniprogram/odd_{i:02d}_{name}.jsonl"
+        _write(tmp_path, rel, "\n".join([plain[0], _line(order), plain[1]]) + "\n")
+    _write(tmp_path, "orders/miniprogram/shape_null_line.jsonl", plain[2] + "\nnull\n")
+    _write(tmp_path, "orders/miniprogram/shape_blank_line.jsonl", plain[2] + "\n\n" + plain[3] + "\n")
+    bulk, parser, files = _both_ways(tmp_path, "orders_miniprogram")
+    _assert_same(bulk, parser)
+    readers = {f.source_file.split("/")[-1].split(".")[0]: f.reader for f in files}
+    assert readers.pop("youzan_orders_20261015_230000") == "duckdb"
+    assert {n: r for n, r in readers.items() if n.startswith("shape_")} == {
+        "shape_null_line": "python",
+        "shape_blank_line": "python",
+    }
+    by_duckdb = sorted(
+        n.split("_", 2)[2] for n, r in readers.items() if n.startswith("odd_") and r == "duckdb"
+    )
+    assert by_duckdb == sorted(["closed_paid", "closed_unpaid", "closed_pay_null", "post_fee_empty", "post_fee_null",
+                                "payment_number", "payment_int", "addr_number", "addr_null",
+                                "oid_number", "num_text", "line_payment_empty", "line_payment_null",
+                                "present_true_text", "present_one", "present_null", "no_deliveries",
+                                "deliveries_null", "delivery_null", "express_info_null", "express_id_missing",
+                                "express_id_text", "express_no_number"])  # fmt: skip
+    assert len(parser["rejected"]) >= 15

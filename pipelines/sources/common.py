@@ -128,6 +128,18 @@ def sql_plain_text(v: str) -> str:
     )
 
 
+def sql_clean_cell(v: str) -> str:
+    """SQL: true when `v` (a JSON value read as VARCHAR by DuckDB) is NULL, digits, or a string that
+    `clean_cell` keeps unchanged (see `sql_plain_text`; also no NBSP or ideographic space, no leading
+    = or apostrophe, not a null token)."""
+    tokens = ", ".join("'" + t + "'" for t in sorted(NULL_TOKENS) if t)
+    return (
+        f"({v} is null or regexp_full_match({v}, '[0-9]+') or ({sql_plain_text(v)} "
+        f"and not contains({v}, chr(160)) and not contains({v}, chr(12288)) "
+        f"and left({v}, 1) not in ('=', chr(39)) and {v} not in ({tokens})))"
+    )
+
+
 def sql_not_json_literal(v: str) -> str:
     """SQL: `v` is not the DuckDB text of a JSON boolean or NaN/Infinity (Python renders those differently)."""
     return f"{v} not in ('true', 'false', 'NaN', 'Infinity', '-Infinity')"
