@@ -261,9 +261,17 @@ def _load_tabular_batch(con, spec: TabularSource, batch: list[_Pending], loaded_
             "group by all"
         )
         # row numbers = lines in the file (header = 1); with malformed lines skipped by the reader, the good
-        # rows take the remaining lines in order
+        # rows take the remaining lines in order. Without any (the usual case) a row's line is its offset
+        # from its file's first row in _cells (rows keep the files' order), no window or join needed.
+        clean = con.execute("select count(*) = 0 from _malformed").fetchone()[0]
         con.execute(
             """
+            create temp table _cells_numbered as
+            select c.rowid - f._first + 2 as _row_number, c.filename as _file, c.* exclude (filename)
+            from _cells c join (select filename, min(rowid) as _first from _cells group by 1) f using (filename)
+            """
+            if clean
+            else """
             create temp table _cells_numbered as
             with cells as (
                 select row_number() over (partition by filename order by rowid) as _k, * from _cells
