@@ -397,7 +397,7 @@ def _load_bulk_batch(con, source: Source, batch, loaded_at) -> tuple[list[FileRe
             "expected": [n for _f, _fmt, n in batch],
         }
     )
-    temps = ("_records", "_bulk")
+    temps = ("_records",)
     try:
         for table in temps:
             con.execute(f"drop table if exists {table}")
@@ -414,19 +414,15 @@ def _load_bulk_batch(con, source: Source, batch, loaded_at) -> tuple[list[FileRe
             )
             con.execute(("insert into _records " if created else "create temp table _records as ") + read)
             created = True
-        # records keep the files' order: the position of a record in its file is its rowid's offset
-        records = (
-            "(select r.*, r.rowid - m._first + 1 as _record from _records r "
-            "join (select _file, min(rowid) as _first from _records group by 1) m using (_file))"
-        )
-        con.execute("create temp table _bulk as " + source.bulk.select(records))
+        # a file is loaded here when it has the records its shape promised, each in the plain shape
         verdict = con.execute(
-            """
+            f"""
             select f._file, f.rel, f.sha, f.export_time, coalesce(b.n, 0),
                 coalesce(b.records = f.expected and b.ok, false)
             from _files f left join (
-                select _file, count(*) as n, count(distinct _row_number) as records, bool_and(_ok) as ok
-                from _bulk group by 1
+                select _file, count(*) as records, sum({source.bulk.record_rows}) as n,
+                    bool_and({source.bulk.record_ok}) as ok
+                from _records group by 1
             ) b using (_file)
             """
         ).fetchall()
@@ -434,13 +430,19 @@ def _load_bulk_batch(con, source: Source, batch, loaded_at) -> tuple[list[FileRe
         con.execute(
             "create or replace temp table _good as select unnest(?::varchar[]) as _file", [sorted(good)]
         )
+        # records keep the files' order: the position of a record in its file is its rowid's offset
+        records = (
+            "(select r.*, r.rowid - m._first + 1 as _record from _records r "
+            "join (select _file, min(rowid) as _first from _records group by 1) m using (_file) "
+            "semi join _good g using (_file))"
+        )
         col_list = ", ".join(f'"{c}"' for c in source.columns)
         con.execute("begin transaction")
         try:
             con.execute(
                 f"insert into raw.{source.name} ({col_list}, _source_file, _row_number, _file_sha256, _export_time, "
                 f"_loaded_at) select {', '.join(f'b.{c}' for c in source.columns)}, f.rel, b._row_number, f.sha, "
-                "f.export_time, ? from _bulk b semi join _good g using (_file) join _files f using (_file)",
+                f"f.export_time, ? from ({source.bulk.select(records)}) b join _files f using (_file)",
                 [loaded_at],
             )
             if good:

@@ -58,15 +58,18 @@ class BulkReader:
 
     `shape(data)` looks at a file's bytes: ('newline_delimited' | 'array', records) when the file is
     in the plain shape the SQL handles (one JSON value per line / one JSON array), else None.
-    `select(ndjson_sql, array_sql)` is a SELECT over two relations of records (the columns of
-    `record_columns`, plus `_file` and `_record`, the 1-based position of the record in its file)
-    giving the raw columns, `_file`, `_row_number` and `_ok`: false where the row is not in the plain
-    shape whose SQL translation is known to equal the parser's (the whole file then goes to the parser).
+    `record_ok` (SQL over one record, the columns of `record_columns`) is false when the record is not in
+    the plain shape whose SQL translation is known to equal the parser's: the whole file then goes to the
+    parser. `record_rows` (SQL) is the number of raw rows a record gives. `select(records)` is a SELECT
+    over a relation of records (plus `_file` and `_record`, the 1-based position of the record in its
+    file) giving the raw columns, `_file` and `_row_number`.
     """
 
     shape: Callable[[bytes], tuple[str, int] | None]
     record_columns: str  # DuckDB read_json `columns` struct literal
-    select: Callable[[str], str]  # SQL over the relation of records named by the argument
+    record_ok: str
+    record_rows: str
+    select: Callable[[str], str]
 
 
 # Every character Python's str.strip() removes (str.isspace()), for SQL that must agree with it.

@@ -239,7 +239,7 @@ def parse_file(path: Path) -> ParseResult:
 
 # ------------------------------------------------------------------ bulk path: DuckDB's JSON reader
 # The same rows as `order_rows`, in SQL, for orders in the plain shape (clean texts, times as
-# `YYYY-MM-DD HH:MM:SS` or empty, amounts as plain decimals, counts as digits). `_ok` is false for a row
+# `YYYY-MM-DD HH:MM:SS` or empty, amounts as plain decimals, counts as digits). RECORD_OK is false for an order
 # outside that shape: its file is then parsed by `parse_file`, which also names what is wrong.
 
 _TIMES = ("created", "pay_time", "consign_time", "success_time", "update_time")
@@ -287,19 +287,19 @@ def _money(v: str) -> str:
     return f"try_cast(nullif({v}, '') as decimal(18,2))"
 
 
-def bulk_select(records: str) -> str:
+def _record_ok(info: str) -> str:
     statuses = ", ".join(f"'{x}'" for x in STATUSES)
-    o, p, a = "info.order_info", "info.pay_info", "info.address_info"
+    o, p, a = f"{info}.order_info", f"{info}.pay_info", f"{info}.address_info"
     order_ok = " and ".join(
         [
-            "info is not null",
+            f"{info} is not null",
             f"regexp_full_match({o}.tid, 'E[0-9]{{20,}}')",
             f"{o}.status in ({statuses})",
             *(_time_ok(f"{o}.{c}", c == "created") for c in _TIMES),
             *(_money_ok(f"{p}.{c}", c == "payment") for c in _MONEY),
             *(sql_clean_cell(f"{a}.{c}") for c in _ADDRESS),
-            "len(info.orders) > 0",
-            "coalesce(list_bool_and(list_transform(info.delivery_order, lambda d: "
+            f"len({info}.orders) > 0",
+            f"coalesce(list_bool_and(list_transform({info}.delivery_order, lambda d: "
             f"{sql_clean_cell('d.express_info.express_no')} and {sql_clean_cell('d.express_info.express_id')})), "
             "true)",
         ]
@@ -315,6 +315,15 @@ def bulk_select(records: str) -> str:
             "(item.is_present is null or item.is_present in ('', 'true', 'false', '1', '0'))",
         ]
     )
+    return f"coalesce({order_ok} and list_bool_and(list_transform({info}.orders, lambda item: {item_ok})), false)"
+
+
+RECORD_OK = _record_ok("full_order_info")
+RECORD_ROWS = "coalesce(len(full_order_info.orders), 0)"
+
+
+def bulk_select(records: str) -> str:
+    o, p, a = "info.order_info", "info.pay_info", "info.address_info"
     parcels = (
         "list_transform(coalesce(info.delivery_order, []), "
         "lambda d: {'no': d.express_info.express_no, 'id': d.express_info.express_id})"
@@ -327,7 +336,7 @@ def bulk_select(records: str) -> str:
 with orders as (
     select _file, _record, full_order_info as info from {records}
 ), judged as (
-    select *, {order_ok} as order_ok, {first_of_each} as firsts from orders
+    select *, {first_of_each} as firsts from orders
 ), items as (
     select *, unnest(info.orders) as item from judged
 )
@@ -355,8 +364,7 @@ select
     case when len(firsts) > 0 then array_to_string(list_transform(firsts, lambda x: coalesce(x.id, '')), ';')
         end as express_ids,
     _file,
-    _record as _row_number,
-    coalesce(order_ok and {item_ok}, false) as _ok
+    _record as _row_number
 from items
 """
 
@@ -367,5 +375,11 @@ SPEC = Source(
     parse_file=parse_file,
     columns=COLUMNS,
     description="有赞 mini-program orders (full_order_info JSON lines), one row per order line, CONTRACT §1.4",
-    bulk=BulkReader(shape=plain_json_shape, record_columns=RECORD_COLUMNS, select=bulk_select),
+    bulk=BulkReader(
+        shape=plain_json_shape,
+        record_columns=RECORD_COLUMNS,
+        record_ok=RECORD_OK,
+        record_rows=RECORD_ROWS,
+        select=bulk_select,
+    ),
 )

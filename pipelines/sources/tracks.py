@@ -236,7 +236,7 @@ def parse_file(path: Path) -> ParseResult:
 
 # ------------------------------------------------------------------ bulk path: DuckDB's JSON reader
 # The same rows as `push_rows`, in SQL, for pushes in the plain shape (texts as text, times as
-# `YYYY-MM-DD HH:MM:SS`, codes as digits). `_ok` is false for a row outside that shape: its file is then
+# `YYYY-MM-DD HH:MM:SS`, codes as digits). RECORD_OK is false for a push outside that shape: its file is then
 # parsed by `parse_file`, which also names what is wrong. Equality of both paths is tested.
 
 _NODE = 'STRUCT("time" VARCHAR, ftime VARCHAR, context VARCHAR, statusCode VARCHAR, areaName VARCHAR)'
@@ -254,25 +254,28 @@ def _code_sql(v: str) -> str:
     return f"({v} is null or regexp_full_match({v}, '\\d{{1,4}}'))"
 
 
+_CARRIER_LIST = ", ".join(f"'{c}'" for c in CARRIERS)
+_STATUS_LIST = ", ".join(f"'{s}'" for s in PUSH_STATUSES)
+_NODE_OK = (
+    f"n is not null and {_canonical_time('n.time')} "
+    f"and (n.ftime is null or n.ftime = n.time or {_canonical_time('n.ftime')}) "
+    f"and {sql_plain_text('n.context')} and {_code_sql('n.statusCode')} and {sql_plain_text('n.areaName')}"
+)
+RECORD_OK = (
+    "coalesce(lastResult is not null "
+    f"and (status is null or status in ({_STATUS_LIST})) "
+    f"and regexp_full_match(lastResult.nu, '[0-9A-Za-z]+') and {sql_not_json_literal('lastResult.nu')} "
+    f"and lastResult.com in ({_CARRIER_LIST}) and {_code_sql('lastResult.state')} "
+    "and (lastResult.ischeck is null or lastResult.ischeck in ('0', '1')) "
+    f"and coalesce(list_bool_and(list_transform(lastResult.data, lambda n: {_NODE_OK})), true), false)"
+)
+RECORD_ROWS = "greatest(coalesce(len(lastResult.data), 0), 1)"
+
+
 def bulk_select(records: str) -> str:
-    carriers = ", ".join(f"'{c}'" for c in CARRIERS)
-    statuses = ", ".join(f"'{s}'" for s in PUSH_STATUSES)
-    lr = "lastResult"
-    push_ok = (
-        f"{lr} is not null and (status is null or status in ({statuses})) "
-        f"and regexp_full_match({lr}.nu, '[0-9A-Za-z]+') and {sql_not_json_literal(f'{lr}.nu')} "
-        f"and {lr}.com in ({carriers}) and {_code_sql(f'{lr}.state')} "
-        f"and ({lr}.ischeck is null or {lr}.ischeck in ('0', '1'))"
-    )
-    node_ok = (
-        f"n is not null and {_canonical_time('n.time')} "
-        f"and (n.ftime is null or n.ftime = n.time or {_canonical_time('n.ftime')}) "
-        f"and {sql_plain_text('n.context')} and {_code_sql('n.statusCode')} and {sql_plain_text('n.areaName')}"
-    )
     return f"""
 with pushes as (
-    select _file, _record, status, lastResult as r, coalesce(len(lastResult.data), 0) as node_count,
-        {push_ok} as push_ok
+    select _file, _record, status, lastResult as r, coalesce(len(lastResult.data), 0) as node_count
     from {records}
 ), nodes as (
     select *,
@@ -297,8 +300,7 @@ select
     n.statusCode as node_state,
     n.areaName as area_name,
     _file,
-    _record as _row_number,
-    coalesce(push_ok and (node_count = 0 or ({node_ok})), false) as _ok
+    _record as _row_number
 from nodes
 """
 
@@ -309,5 +311,11 @@ SPEC = Source(
     parse_file=parse_file,
     columns=COLUMNS,
     description="快递100 track pushes, one row per track node (push fields repeated), CONTRACT §1.8",
-    bulk=BulkReader(shape=plain_json_shape, record_columns=RECORD_COLUMNS, select=bulk_select),
+    bulk=BulkReader(
+        shape=plain_json_shape,
+        record_columns=RECORD_COLUMNS,
+        record_ok=RECORD_OK,
+        record_rows=RECORD_ROWS,
+        select=bulk_select,
+    ),
 )
