@@ -12,6 +12,7 @@ Pure parsing lives in pipelines/sources; this module only moves rows into DuckDB
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -137,14 +138,19 @@ def ingest_source(
     # export time is loaded, and a copy without a time in its name (dated by mtime) is skipped.
     files = sorted(source.files(landing_dir), key=lambda p: (export_time_of(p), p.as_posix()))
     pending: list[_Pending] = []
+    bulk = getattr(source, "bulk", None)
     for path in files:
         rel = path.relative_to(landing_dir).as_posix()
-        sha = sha256_file(path)
+        data = path.read_bytes() if bulk is not None else None  # one read: hash and shape
+        sha = hashlib.sha256(data).hexdigest() if data is not None else sha256_file(path)
         if sha in seen:
             report.files.append(FileReport(rel, sha, "skipped"))
             continue
         seen.add(sha)
         pending.append(_Pending(path, rel, sha, export_time_of(path)))
+        if data is not None:
+            pending[-1].shape = bulk.shape(data)
+        del data
     if isinstance(source, TabularSource):
         _ingest_tabular(con, source, pending, loaded_at, report, log)
     else:
@@ -171,6 +177,7 @@ class _Pending:
     export_time: datetime
     csv_path: Path | None = None
     names: tuple[str, ...] = ()
+    shape: tuple[str, int] | None = None  # bulk sources: what BulkReader.shape found
 
 
 def _fail(con, source, f: _Pending, loaded_at, exc: Exception, report: IngestReport, log) -> None:
@@ -352,11 +359,10 @@ def _ingest_bulk(con, source: Source, pending: list[_Pending], loaded_at, report
     left: list[_Pending] = []
     shaped: list[tuple[_Pending, str, int]] = []
     for f in pending:
-        shape = source.bulk.shape(f.path.read_bytes())
-        if shape is None:
+        if f.shape is None:
             left.append(f)
         else:
-            shaped.append((f, *shape))
+            shaped.append((f, *f.shape))
     batches: list[list[tuple[_Pending, str, int]]] = []
     batch, size = [], 0
     for item in shaped:
