@@ -126,7 +126,7 @@ def main() -> int:
             report = ingest_source(con, source, landing, datetime.now())
             wall, cpu = time.perf_counter() - t, cpu_seconds() - c
             peak = sampler.peak
-            base = 0.0 if args.no_baseline else pandas_load(files)[0]
+            base = 0.0 if args.no_baseline or not files else pandas_load(files)[0]
             bulk = sum(1 for f in report.files if f.reader == "duckdb")
             print(
                 f"{name:26s} {len(files):6d} {bulk:6d} {report.rows_loaded:>11,} {report.rows_rejected:>8,} "
