@@ -17,6 +17,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -139,18 +140,16 @@ def ingest_source(
     files = sorted(source.files(landing_dir), key=lambda p: (export_time_of(p), p.as_posix()))
     pending: list[_Pending] = []
     bulk = getattr(source, "bulk", None)
-    for path in files:
+    # reading and hashing release the GIL: two threads keep both cores busy while files are hashed
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        prints = list(pool.map(lambda p: _fingerprint(p, bulk), files))
+    for path, (sha, shape) in zip(files, prints, strict=True):
         rel = path.relative_to(landing_dir).as_posix()
-        data = path.read_bytes() if bulk is not None else None  # one read: hash and shape
-        sha = hashlib.sha256(data).hexdigest() if data is not None else sha256_file(path)
         if sha in seen:
             report.files.append(FileReport(rel, sha, "skipped"))
             continue
         seen.add(sha)
-        pending.append(_Pending(path, rel, sha, export_time_of(path)))
-        if data is not None:
-            pending[-1].shape = bulk.shape(data)
-        del data
+        pending.append(_Pending(path, rel, sha, export_time_of(path), shape=shape))
     if isinstance(source, TabularSource):
         _ingest_tabular(con, source, pending, loaded_at, report, log)
     else:
@@ -167,6 +166,14 @@ def ingest_source(
             report.files.append(fr)
             log(f"[{i}/{len(pending)}] {f.rel}: {fr.rows_loaded} rows loaded, {fr.rows_rejected} rejected")
     return report
+
+
+def _fingerprint(path: Path, bulk) -> tuple[str, tuple[str, int] | None]:
+    """The file's SHA-256 and, for a source with a bulk reader, its shape (one read of the file)."""
+    if bulk is None:
+        return sha256_file(path), None
+    data = path.read_bytes()
+    return hashlib.sha256(data).hexdigest(), bulk.shape(data)
 
 
 @dataclass

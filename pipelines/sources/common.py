@@ -77,9 +77,9 @@ PY_WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-# Bytes after which Python's str.splitlines() starts a new line but DuckDB's JSON-lines reader does not.
-# (\x0b \x0c \x1c \x1d \x1e are line breaks for Python too, but raw in JSON they are an error for both.)
-_ODD_LINE_BREAKS = (b"\r", b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")
+# plain_json_shape refuses CR, NEL (\xc2\x85), U+2028 and U+2029: Python's str.splitlines() starts a new
+# line after them and DuckDB's JSON-lines reader does not. (\x0b \x0c \x1c \x1d \x1e are line breaks for
+# Python too, but raw in JSON they are an error for both readers.)
 _TRAILING_COMMA = re.compile(rb",[ \t]*[}\]]")
 
 
@@ -90,9 +90,14 @@ def plain_json_shape(data: bytes) -> tuple[str, int] | None:
     None for anything else (a BOM, leading spaces, pretty-printed objects...): the parser reads those."""
     head = data[:1]
     if head == b"{":
-        if any(b in data for b in _ODD_LINE_BREAKS) or b",}" in data or b",]" in data:
+        # single bytes first (memchr): the multi-byte searches run only when their lead byte occurs
+        if b"\r" in data or (b"\xc2" in data and b"\xc2\x85" in data):
             return None
-        if (b", " in data or b",\t" in data) and _TRAILING_COMMA.search(data):
+        if b"\xe2" in data and (b"\xe2\x80\xa8" in data or b"\xe2\x80\xa9" in data):
+            return None
+        if b",}" in data or b",]" in data:
+            return None
+        if (b", " in data or (b"\t" in data and b",\t" in data)) and _TRAILING_COMMA.search(data):
             return None
         lines = data.count(b"\n") + (not data.endswith(b"\n"))
         if data.count(b"\n{") != lines - 1:  # every line starts with { (so none is blank)
