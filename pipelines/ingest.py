@@ -12,10 +12,12 @@ Pure parsing lives in pipelines/sources; this module only moves rows into DuckDB
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -72,6 +74,7 @@ class FileReport:
     rows_loaded: int = 0
     rows_rejected: int = 0
     error: str | None = None
+    reader: str = "python"  # python (the source's parser) | duckdb (a DuckDB reader did the work)
 
 
 @dataclass
@@ -136,17 +139,22 @@ def ingest_source(
     # export time is loaded, and a copy without a time in its name (dated by mtime) is skipped.
     files = sorted(source.files(landing_dir), key=lambda p: (export_time_of(p), p.as_posix()))
     pending: list[_Pending] = []
-    for path in files:
+    bulk = getattr(source, "bulk", None)
+    # reading and hashing release the GIL: two threads keep both cores busy while files are hashed
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        prints = list(pool.map(lambda p: _fingerprint(p, bulk), files))
+    for path, (sha, shape) in zip(files, prints, strict=True):
         rel = path.relative_to(landing_dir).as_posix()
-        sha = sha256_file(path)
         if sha in seen:
             report.files.append(FileReport(rel, sha, "skipped"))
             continue
         seen.add(sha)
-        pending.append(_Pending(path, rel, sha, export_time_of(path)))
+        pending.append(_Pending(path, rel, sha, export_time_of(path), shape=shape))
     if isinstance(source, TabularSource):
         _ingest_tabular(con, source, pending, loaded_at, report, log)
     else:
+        if source.bulk is not None:
+            pending = _ingest_bulk(con, source, pending, loaded_at, report, log)
         for i, f in enumerate(pending, start=1):
             try:
                 parsed = source.parse_file(f.path)
@@ -160,6 +168,14 @@ def ingest_source(
     return report
 
 
+def _fingerprint(path: Path, bulk) -> tuple[str, tuple[str, int] | None]:
+    """The file's SHA-256 and, for a source with a bulk reader, its shape (one read of the file)."""
+    if bulk is None:
+        return sha256_file(path), None
+    data = path.read_bytes()
+    return hashlib.sha256(data).hexdigest(), bulk.shape(data)
+
+
 @dataclass
 class _Pending:
     path: Path
@@ -168,6 +184,7 @@ class _Pending:
     export_time: datetime
     csv_path: Path | None = None
     names: tuple[str, ...] = ()
+    shape: tuple[str, int] | None = None  # bulk sources: what BulkReader.shape found
 
 
 def _fail(con, source, f: _Pending, loaded_at, exc: Exception, report: IngestReport, log) -> None:
@@ -258,9 +275,17 @@ def _load_tabular_batch(con, spec: TabularSource, batch: list[_Pending], loaded_
             "group by all"
         )
         # row numbers = lines in the file (header = 1); with malformed lines skipped by the reader, the good
-        # rows take the remaining lines in order
+        # rows take the remaining lines in order. Without any (the usual case) a row's line is its offset
+        # from its file's first row in _cells (rows keep the files' order), no window or join needed.
+        clean = con.execute("select count(*) = 0 from _malformed").fetchone()[0]
         con.execute(
             """
+            create temp table _cells_numbered as
+            select c.rowid - f._first + 2 as _row_number, c.filename as _file, c.* exclude (filename)
+            from _cells c join (select filename, min(rowid) as _first from _cells group by 1) f using (filename)
+            """
+            if clean
+            else """
             create temp table _cells_numbered as
             with cells as (
                 select row_number() over (partition by filename order by rowid) as _k, * from _cells
@@ -324,9 +349,137 @@ def _load_tabular_batch(con, spec: TabularSource, batch: list[_Pending], loaded_
         except Exception:
             con.execute("rollback")
             raise
-        return [FileReport(rel, sha, "loaded", good + bad, good, bad) for rel, sha, _et, good, bad in counts]
+        return [
+            FileReport(rel, sha, "loaded", good + bad, good, bad, reader="duckdb")
+            for rel, sha, _et, good, bad in counts
+        ]
     finally:
         for table in (*temps, "_malformed"):
+            con.execute(f"drop table if exists {table}")
+        con.unregister("_files")
+
+
+def _ingest_bulk(con, source: Source, pending: list[_Pending], loaded_at, report, log) -> list[_Pending]:
+    """Load the files in the plain shape with DuckDB's JSON reader (source.bulk); return the files left
+    for the Python parser: those in another shape, those DuckDB cannot read, and those with a row the
+    bulk SQL does not vouch for (the parser then names what is wrong)."""
+    left: list[_Pending] = []
+    shaped: list[tuple[_Pending, str, int]] = []
+    for f in pending:
+        if f.shape is None:
+            left.append(f)
+        else:
+            shaped.append((f, *f.shape))
+    batches: list[list[tuple[_Pending, str, int]]] = []
+    batch, size = [], 0
+    for item in shaped:
+        if batch and size + item[0].path.stat().st_size > BATCH_BYTES:
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append(item)
+        size += item[0].path.stat().st_size
+    if batch:
+        batches.append(batch)
+    done = 0
+    while batches:
+        batch = batches.pop(0)
+        try:
+            results, rejected = _load_bulk_batch(con, source, batch, loaded_at)
+        except (duckdb.InvalidInputException, duckdb.ConversionException):  # the data, not the SQL
+            if len(batch) == 1:
+                left.append(batch[0][0])
+            else:  # one unreadable file must not stop the others: halve the batch until it is isolated
+                half = len(batch) // 2
+                batches[:0] = [batch[:half], batch[half:]]
+            continue
+        left += rejected
+        for fr in results:
+            done += 1
+            report.files.append(fr)
+            log(f"[{done}/{len(shaped)}] {fr.source_file}: {fr.rows_loaded} rows loaded, 0 rejected")
+    return sorted(left, key=lambda f: (f.export_time, f.path.as_posix()))
+
+
+def _load_bulk_batch(con, source: Source, batch, loaded_at) -> tuple[list[FileReport], list[_Pending]]:
+    files = pd.DataFrame(
+        {
+            "_file": [f.path.as_posix() for f, _fmt, _n in batch],
+            "rel": [f.rel for f, _fmt, _n in batch],
+            "sha": [f.sha for f, _fmt, _n in batch],
+            "export_time": [f.export_time for f, _fmt, _n in batch],
+            "expected": [n for _f, _fmt, n in batch],
+        }
+    )
+    temps = ("_records",)
+    try:
+        for table in temps:
+            con.execute(f"drop table if exists {table}")
+        con.register("_files", files)
+        created = False
+        for fmt in ("newline_delimited", "array"):
+            paths = [f.path.as_posix() for f, f_fmt, _n in batch if f_fmt == fmt]
+            if not paths:
+                continue
+            read = (
+                f"select filename as _file, * exclude (filename) from read_json({tabular.sql_str_list(paths)}, "
+                f"format = '{fmt}', columns = {source.bulk.record_columns}, filename = true, "
+                "maximum_object_size = 1073741824)"
+            )
+            con.execute(("insert into _records " if created else "create temp table _records as ") + read)
+            created = True
+        # a file is loaded here when it has the records its shape promised, each in the plain shape
+        verdict = con.execute(
+            f"""
+            select f._file, f.rel, f.sha, f.export_time, coalesce(b.n, 0),
+                coalesce(b.records = f.expected and b.ok, false)
+            from _files f left join (
+                select _file, count(*) as records, sum({source.bulk.record_rows}) as n,
+                    bool_and({source.bulk.record_ok}) as ok
+                from _records group by 1
+            ) b using (_file)
+            """
+        ).fetchall()
+        good = {row[0] for row in verdict if row[5]}
+        con.execute(
+            "create or replace temp table _good as select unnest(?::varchar[]) as _file", [sorted(good)]
+        )
+        # records keep the files' order: the position of a record in its file is its rowid's offset
+        records = (
+            "(select r.*, r.rowid - m._first + 1 as _record from _records r "
+            "join (select _file, min(rowid) as _first from _records group by 1) m using (_file) "
+            "semi join _good g using (_file))"
+        )
+        col_list = ", ".join(f'"{c}"' for c in source.columns)
+        con.execute("begin transaction")
+        try:
+            con.execute(
+                f"insert into raw.{source.name} ({col_list}, _source_file, _row_number, _file_sha256, _export_time, "
+                f"_loaded_at) select {', '.join(f'b.{c}' for c in source.columns)}, f.rel, b._row_number, f.sha, "
+                f"f.export_time, ? from ({source.bulk.select(records)}) b join _files f using (_file)",
+                [loaded_at],
+            )
+            if good:
+                con.executemany(
+                    "insert into raw._manifest values (?, ?, ?, ?, ?, ?, 0, 'loaded', null, ?)",
+                    [
+                        (sha, source.name, rel, et, n, n, loaded_at)
+                        for file, rel, sha, et, n, _ok in verdict
+                        if file in good
+                    ],
+                )
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        by_file = {f.path.as_posix(): f for f, _fmt, _n in batch}
+        results = [
+            FileReport(rel, sha, "loaded", n, n, 0, reader="duckdb")
+            for file, rel, sha, _et, n, _ok in verdict
+            if file in good
+        ]
+        return results, [by_file[file] for file, *_rest, ok in verdict if not ok]
+    finally:
+        for table in (*temps, "_good"):
             con.execute(f"drop table if exists {table}")
         con.unregister("_files")
 

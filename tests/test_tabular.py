@@ -107,3 +107,46 @@ def test_xlsx_export(tmp_path):
     assert con.execute("select order_no, paid, paid_at, qty from raw.t_orders").fetchall() == [
         ("260112-123456789012345", Decimal("59.90"), datetime(2026, 1, 12, 14, 37, 13), 3)
     ]
+
+
+CELLS = TabularSource(
+    name="t_cells",
+    patterns=("c/*.csv",),
+    description="every kind, plain cells and quirky ones",
+    columns=(
+        Col("金额", "amount", "money"),
+        Col("数量", "qty", "int"),
+        Col("快递单号", "tracking", "tracking"),
+        Col("状态", "status", "enum", values=("已发货，待收货", "待发货")),
+        Col("备注", "remark"),
+    ),
+)
+
+
+def test_plain_and_quirky_cells_are_typed_alike(tmp_path):
+    """Plain cells take cheap paths (cast as is); quirky ones the full cleaning: both give the same values."""
+    rows = [
+        ("46.90", "2", "SF1", "待发货", "x", (Decimal("46.90"), 2, "SF1", "待发货", "x")),
+        ("-5", "0012", "No123", "已发货,待收货", "无", (Decimal("-5.00"), 12, "123", "已发货,待收货", None)),
+        ("¥46.9", "1,000", "NO:SF1;SF2", "已发货，待收货", " a\u00a0b ", (Decimal("46.90"), 1000, "SF1;SF2",
+                                                                       "已发货,待收货", "a b")),
+        ('="46.90"', "２", "no:SF1/SF1", '="待发货"', "'0012", (Decimal("46.90"), 2, "SF1", "待发货", "0012")),
+        ("１２.５", "\t3\t", "sf1 sf2", "待发货\t", "-", (Decimal("12.50"), 3, "sf1;sf2", "待发货", None)),
+        ("1,299.00元", "7", "AB12", "\u3000待发货", "", (Decimal("1299.00"), 7, "AB12", "待发货", None)),
+        ("-", "", "-", "", "N/A", (None, None, None, None, None)),
+    ]  # fmt: skip
+    (tmp_path / "c").mkdir()
+    with open(tmp_path / "c" / "a.csv", "w", encoding="utf-8", newline="") as f:
+        import csv
+
+        w = csv.writer(f)
+        w.writerow(["金额", "数量", "快递单号", "状态", "备注"])
+        for *cells, _expected in rows:
+            w.writerow(cells)
+    con = duckdb.connect()
+    ingest_source(con, CELLS, tmp_path, datetime(2026, 1, 13))
+    assert con.execute("select reason from raw.rejected_rows").fetchall() == []
+    got = con.execute(
+        "select amount, qty, tracking, status, remark from raw.t_cells order by _row_number"
+    ).fetchall()
+    assert got == [expected for *_cells, expected in rows]

@@ -52,6 +52,99 @@ class ParseResult:
 
 
 @dataclass(frozen=True)
+class BulkReader:
+    """A fast path beside a Python parser: DuckDB's JSON reader loads, in one query, the files it can
+    vouch for, giving exactly the rows the parser would give; any other file goes to the parser.
+
+    `shape(data)` looks at a file's bytes: ('newline_delimited' | 'array', records) when the file is
+    in the plain shape the SQL handles (one JSON value per line / one JSON array), else None.
+    `record_ok` (SQL over one record, the columns of `record_columns`) is false when the record is not in
+    the plain shape whose SQL translation is known to equal the parser's: the whole file then goes to the
+    parser. `record_rows` (SQL) is the number of raw rows a record gives. `select(records)` is a SELECT
+    over a relation of records (plus `_file` and `_record`, the 1-based position of the record in its
+    file) giving the raw columns, `_file` and `_row_number`.
+    """
+
+    shape: Callable[[bytes], tuple[str, int] | None]
+    record_columns: str  # DuckDB read_json `columns` struct literal
+    record_ok: str
+    record_rows: str
+    select: Callable[[str], str]
+
+
+# Every character Python's str.strip() removes (str.isspace()), for SQL that must agree with it.
+PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# plain_json_shape refuses CR, NEL (\xc2\x85), U+2028 and U+2029: Python's str.splitlines() starts a new
+# line after them and DuckDB's JSON-lines reader does not. (\x0b \x0c \x1c \x1d \x1e are line breaks for
+# Python too, but raw in JSON they are an error for both readers.)
+_TRAILING_COMMA = re.compile(rb",[ \t]*[}\]]")
+
+
+def plain_json_shape(data: bytes) -> tuple[str, int] | None:
+    """('newline_delimited', lines) for JSON lines where every line is one object starting at its first
+    byte (no blank lines, no line break Python counts and DuckDB does not, no trailing comma that DuckDB
+    forgives and Python does not), ('array', items) for one JSON array of objects that Python reads,
+    None for anything else (a BOM, leading spaces, pretty-printed objects...): the parser reads those."""
+    head = data[:1]
+    if head == b"{":
+        # single bytes first (memchr): the multi-byte searches run only when their lead byte occurs
+        if b"\r" in data or (b"\xc2" in data and b"\xc2\x85" in data):
+            return None
+        if b"\xe2" in data and (b"\xe2\x80\xa8" in data or b"\xe2\x80\xa9" in data):
+            return None
+        if b",}" in data or b",]" in data:
+            return None
+        if (b", " in data or (b"\t" in data and b",\t" in data)) and _TRAILING_COMMA.search(data):
+            return None
+        lines = data.count(b"\n") + (not data.endswith(b"\n"))
+        if data.count(b"\n{") != lines - 1:  # every line starts with { (so none is blank)
+            return None
+        return "newline_delimited", lines
+    if head == b"[":
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except ValueError:
+            return None
+        if not isinstance(doc, list) or not all(isinstance(x, dict) for x in doc):
+            return None
+        return "array", len(doc)
+    return None
+
+
+def sql_plain_text(v: str) -> str:
+    """SQL: true when `v` (a JSON value read as VARCHAR by DuckDB) is NULL or a string that Python's
+    parsers keep unchanged: not empty, no surrounding whitespace, and not possibly the text of a JSON
+    number, boolean, NaN/Infinity, object or array (whose Python text would differ)."""
+    ws = "'" + PY_WHITESPACE.replace("'", "''") + "'"
+    return (
+        f"({v} is null or (length({v}) > 0 and not contains({ws}, left({v}, 1)) "
+        f"and not contains({ws}, right({v}, 1)) "
+        f"and left({v}, 1) not in ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '{{', '[') "
+        f"and {v} not in ('true', 'false', 'NaN', 'Infinity')))"
+    )
+
+
+def sql_clean_cell(v: str) -> str:
+    """SQL: true when `v` (a JSON value read as VARCHAR by DuckDB) is NULL, digits, or a string that
+    `clean_cell` keeps unchanged (see `sql_plain_text`; also no NBSP or ideographic space, no leading
+    = or apostrophe, not a null token)."""
+    tokens = ", ".join("'" + t + "'" for t in sorted(NULL_TOKENS) if t)
+    return (
+        f"({v} is null or regexp_full_match({v}, '[0-9]+') or ({sql_plain_text(v)} "
+        f"and not contains({v}, chr(160)) and not contains({v}, chr(12288)) "
+        f"and left({v}, 1) not in ('=', chr(39)) and {v} not in ({tokens})))"
+    )
+
+
+def sql_not_json_literal(v: str) -> str:
+    """SQL: `v` is not the DuckDB text of a JSON boolean or NaN/Infinity (Python renders those differently)."""
+    return f"{v} not in ('true', 'false', 'NaN', 'Infinity', '-Infinity')"
+
+
+@dataclass(frozen=True)
 class Source:
     """One landing source: raw table `raw.<name>` (Dagster asset ["raw", name]), its files and parser."""
 
@@ -60,6 +153,7 @@ class Source:
     parse_file: Callable[[Path], ParseResult]
     columns: dict[str, str]  # typed raw columns (name -> DuckDB type), lineage columns added by ingest
     description: str
+    bulk: BulkReader | None = None
 
     def files(self, landing_dir: Path) -> list[Path]:
         found = {p for pattern in self.patterns for p in landing_dir.glob(pattern) if p.is_file()}

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 from .common import (
+    BulkReader,
     CellError,
     FileFormatError,
     ParseResult,
@@ -30,6 +31,8 @@ from .common import (
     parse_int,
     parse_money,
     parse_timestamp,
+    plain_json_shape,
+    sql_clean_cell,
 )
 
 ORDER_NO = re.compile(r"^E\d{20,}$")
@@ -234,10 +237,149 @@ def parse_file(path: Path) -> ParseResult:
     return result
 
 
+# ------------------------------------------------------------------ bulk path: DuckDB's JSON reader
+# The same rows as `order_rows`, in SQL, for orders in the plain shape (clean texts, times as
+# `YYYY-MM-DD HH:MM:SS` or empty, amounts as plain decimals, counts as digits). RECORD_OK is false for an order
+# outside that shape: its file is then parsed by `parse_file`, which also names what is wrong.
+
+_TIMES = ("created", "pay_time", "consign_time", "success_time", "update_time")
+_MONEY = ("payment", "total_fee", "post_fee")
+_ADDRESS = (
+    "receiver_name",
+    "receiver_tel",
+    "delivery_province",
+    "delivery_city",
+    "delivery_district",
+    "delivery_address",
+)
+
+
+def _varchars(names) -> str:
+    return ", ".join(f"{n} VARCHAR" for n in names)
+
+
+RECORD_COLUMNS = (
+    "{full_order_info: 'STRUCT("
+    f"order_info STRUCT(tid VARCHAR, status VARCHAR, {_varchars(_TIMES)}), "
+    f"pay_info STRUCT({_varchars(_MONEY)}), "
+    f"address_info STRUCT({_varchars(_ADDRESS)}), "
+    "orders STRUCT(oid VARCHAR, outer_sku_id VARCHAR, title VARCHAR, num VARCHAR, payment VARCHAR, "
+    "is_present VARCHAR)[], "
+    "delivery_order STRUCT(express_info STRUCT(express_id VARCHAR, express_no VARCHAR))[])'}"
+)
+_CANONICAL_TS = r"'\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}'"
+_AMOUNT = r"'-?[0-9]+(\.[0-9]{1,2})?'"
+
+
+def _time_ok(v: str, required: bool) -> str:
+    canonical = (
+        f"(regexp_full_match({v}, {_CANONICAL_TS}) and try_strptime({v}, '%Y-%m-%d %H:%M:%S') is not null)"
+    )
+    return canonical if required else f"({v} is null or {v} = '' or {canonical})"
+
+
+def _money_ok(v: str, required: bool) -> str:
+    amount = f"(regexp_full_match({v}, {_AMOUNT}) and try_cast({v} as decimal(18,2)) is not null)"
+    return amount if required else f"({v} is null or {v} = '' or {amount})"
+
+
+def _money(v: str) -> str:
+    return f"try_cast(nullif({v}, '') as decimal(18,2))"
+
+
+def _record_ok(info: str) -> str:
+    statuses = ", ".join(f"'{x}'" for x in STATUSES)
+    o, p, a = f"{info}.order_info", f"{info}.pay_info", f"{info}.address_info"
+    order_ok = " and ".join(
+        [
+            f"{info} is not null",
+            f"regexp_full_match({o}.tid, 'E[0-9]{{20,}}')",
+            f"{o}.status in ({statuses})",
+            *(_time_ok(f"{o}.{c}", c == "created") for c in _TIMES),
+            *(_money_ok(f"{p}.{c}", c == "payment") for c in _MONEY),
+            *(sql_clean_cell(f"{a}.{c}") for c in _ADDRESS),
+            f"len({info}.orders) > 0",
+            f"coalesce(list_bool_and(list_transform({info}.delivery_order, lambda d: "
+            f"{sql_clean_cell('d.express_info.express_no')} and {sql_clean_cell('d.express_info.express_id')})), "
+            "true)",
+        ]
+    )
+    item_ok = " and ".join(
+        [
+            "item is not null",
+            f"item.oid is not null and {sql_clean_cell('item.oid')}",
+            sql_clean_cell("item.outer_sku_id"),
+            sql_clean_cell("item.title"),
+            "regexp_full_match(item.num, '[0-9]+') and try_cast(item.num as integer) is not null",
+            _money_ok("item.payment", False),
+            "(item.is_present is null or item.is_present in ('', 'true', 'false', '1', '0'))",
+        ]
+    )
+    return f"coalesce({order_ok} and list_bool_and(list_transform({info}.orders, lambda item: {item_ok})), false)"
+
+
+RECORD_OK = _record_ok("full_order_info")
+RECORD_ROWS = "coalesce(len(full_order_info.orders), 0)"
+
+
+def bulk_select(records: str) -> str:
+    o, p, a = "info.order_info", "info.pay_info", "info.address_info"
+    parcels = (
+        "list_transform(coalesce(info.delivery_order, []), "
+        "lambda d: {'no': d.express_info.express_no, 'id': d.express_info.express_id})"
+    )
+    known = f"list_filter({parcels}, lambda x: x.no is not null)"
+    first_of_each = (
+        f"list_filter({known}, lambda x, i: list_position(list_transform({known}, lambda y: y.no), x.no) = i)"
+    )
+    return f"""
+with orders as (
+    select _file, _record, full_order_info as info from {records}
+), judged as (
+    select *, {first_of_each} as firsts from orders
+), items as (
+    select *, unnest(info.orders) as item from judged
+)
+select
+    {o}.tid as tid,
+    {o}.status as status_raw,
+    case {o}.status
+        when 'WAIT_BUYER_PAY' then 'pending_payment'
+        when 'WAIT_SELLER_SEND_GOODS' then 'paid'
+        when 'WAIT_BUYER_CONFIRM_GOODS' then 'shipped'
+        when 'TRADE_SUCCESS' then 'completed'
+        when 'TRADE_CLOSED' then case when nullif({o}.pay_time, '') is null then 'cancelled' else 'refunded' end
+    end as status,
+    {", ".join(f"try_cast(nullif({o}.{c}, '') as timestamp) as {c}" for c in _TIMES)},
+    {", ".join(f"{_money(f'{p}.{c}')} as {c}" for c in _MONEY)},
+    {", ".join(f"{a}.{c} as {c}" for c in _ADDRESS)},
+    item.oid as oid,
+    item.outer_sku_id as outer_sku_id,
+    item.title as title,
+    try_cast(item.num as integer) as num,
+    {_money("item.payment")} as line_payment,
+    coalesce(item.is_present in ('true', '1'), false) as is_present,
+    len(info.orders) as line_count,
+    nullif(array_to_string(list_transform(firsts, lambda x: x.no), ';'), '') as tracking_nos,
+    case when len(firsts) > 0 then array_to_string(list_transform(firsts, lambda x: coalesce(x.id, '')), ';')
+        end as express_ids,
+    _file,
+    _record as _row_number
+from items
+"""
+
+
 SPEC = Source(
     name="orders_miniprogram",
     patterns=("orders/miniprogram/*.jsonl",),
     parse_file=parse_file,
     columns=COLUMNS,
     description="有赞 mini-program orders (full_order_info JSON lines), one row per order line, CONTRACT §1.4",
+    bulk=BulkReader(
+        shape=plain_json_shape,
+        record_columns=RECORD_COLUMNS,
+        record_ok=RECORD_OK,
+        record_rows=RECORD_ROWS,
+        select=bulk_select,
+    ),
 )

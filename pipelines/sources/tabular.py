@@ -104,6 +104,10 @@ def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def sql_str_list(texts: list[str]) -> str:
+    return "[" + ", ".join(sql_str(t) for t in texts) + "]"
+
+
 def _trimmed(cell: str) -> str:
     """SQL, step 1 of cleaning: NBSP and ideographic spaces to spaces, trimmed of spaces, tabs, CR/LF."""
     return f"trim(replace(replace({cell}, chr(160), ' '), chr(12288), ' '), ' \t\r\n')"
@@ -120,6 +124,33 @@ def _unwrapped(t: str) -> str:
         f"when starts_with({t}, '''') then regexp_replace({t}, '^''(\\d+)$', '\\1') "
         f"else {t} end"
     )
+
+
+def _is_one_of(v: str, values) -> str:
+    """SQL `v in (…)` as a chain of equalities: DuckDB plans an IN list as a join per column."""
+    return "(" + " or ".join(f"{v} = {sql_str(x)}" for x in values) + ")"
+
+
+def _needs_cleaning(cell: str) -> str:
+    """SQL: the cell holds something `_trimmed`/`_unwrapped` would change besides a null token: an NBSP or
+    ideographic space, a space/tab/CR/LF at either end, a leading `=` or apostrophe. Cheap tests only."""
+    ends = " or ".join(f"ends_with({cell}, chr({c}))" for c in (32, 9, 13, 10))
+    return (
+        f"(contains({cell}, chr(160)) or contains({cell}, chr(12288)) "
+        f"or ord({cell}) in (32, 9, 13, 10, 61, 39) or {ends})"
+    )
+
+
+def _cleaned(cell: str) -> str:
+    """SQL: the cell cleaned (`_unwrapped(_trimmed(cell))`); the costly expression runs only on the cells
+    `_needs_cleaning` finds, any other cell is kept or, when a null token, made NULL (the same result)."""
+    return (
+        f"case when {_needs_cleaning(cell)} then {_unwrapped(_trimmed(cell))} "
+        f"when {_is_one_of(cell, NULL_TOKENS)} then null else {cell} end"
+    )
+
+
+_PLAIN_AMOUNT = "'-?\\d+(\\.\\d{1,2})?'"
 
 
 def _half(v: str) -> str:
@@ -152,21 +183,25 @@ def column_sql(col: Col, cell: str) -> tuple[str, list[str]]:
             )
         return v, errors
     if col.kind == "money":
+        # a plain amount (most cells) is cast as is; only other cells are normalised first
+        plain = f"regexp_full_match({v}, {_PLAIN_AMOUNT})"
         m = f"regexp_replace({_half(v)}, '[¥￥元,\\s]', '', 'g')"
-        ok = f"regexp_full_match({m}, '-?\\d+(\\.\\d{{1,2}})?')"
+        ok = f"regexp_full_match({m}, {_PLAIN_AMOUNT})"
         errors.append(
-            f"case when {v} is not null and not {ok} then {shown} || ' is not an amount in yuan' end"
+            f"case when {v} is not null and not {plain} and not {ok} then {shown} || ' is not an amount in yuan' end"
         )
-        return f"case when {ok} then cast({m} as decimal(18,2)) end", errors
+        return (
+            f"case when {plain} then cast({v} as decimal(18,2)) when {ok} then cast({m} as decimal(18,2)) end",
+            errors,
+        )
     if col.kind in ("int", "decimal"):
         n = f"replace({_half(v)}, ',', '')"
         target = "integer" if col.kind == "int" else "decimal(18,4)"
         what = "a whole number" if col.kind == "int" else "a number"
-        errors.append(
-            f"case when {v} is not null and try_cast({n} as {target}) is null then "
-            f"{shown} || ' is not {what}' end"
-        )
-        return f"try_cast({n} as {target})", errors
+        # digits alone (most cells) need no normalising
+        value = f"case when regexp_full_match({v}, '\\d+') then try_cast({v} as {target}) else try_cast({n} as {target}) end"
+        errors.append(f"case when {v} is not null and ({value}) is null then {shown} || ' is not {what}' end")
+        return value, errors
     if col.kind == "ts":
         formats = "[" + ", ".join(sql_str(f) for f in TS_FORMATS) + "]"
         unix = f"regexp_full_match({v}, '\\d{{10}}')"
@@ -186,16 +221,20 @@ def column_sql(col: Col, cell: str) -> tuple[str, list[str]]:
         # first occurrence of each number, in the order written
         distinct = f"list_filter({nonempty}, lambda t, i: list_position({nonempty}, t) = i)"
         value = f"nullif(array_to_string({distinct}, ';'), '')"
-        return value, errors
+        # one number of letters and digits not starting with No (most cells) is itself
+        single = f"regexp_full_match({v}, '[A-Za-z0-9]+') and lower(left({v}, 2)) <> 'no'"
+        return f"case when {single} then {v} else {value} end", errors
     if col.kind == "enum":
         assert col.values, col.header
-        allowed = ", ".join(sql_str(_half_py(x)) for x in col.values)
         listing = sql_str(", ".join(col.values))
+        vocabulary = [_half_py(x) for x in col.values]
         errors.append(
-            f"case when {v} is not null and {_half(v)} not in ({allowed}) then "
+            f"case when {v} is not null and not {_is_one_of(v, vocabulary)} "
+            f"and not {_is_one_of(_half(v), vocabulary)} then "
             f"{shown} || ' is not a known value (' || {listing} || ')' end"
         )
-        return f"{_half(v)}", errors
+        # a value of the vocabulary as written holds no full-width character: translate only the others
+        return f"case when {_is_one_of(v, vocabulary)} then {v} else {_half(v)} end", errors
     raise AssertionError(col.kind)
 
 
@@ -206,8 +245,7 @@ def _half_py(text: str) -> str:
 def select_sql(spec: TabularSource, header_index: Mapping[str, int], staged: str) -> str:
     """One SELECT over the staged text cells (c0, c1, …, _row_number, _file) giving the typed row,
     `_reason` ('' when the row is good) and `_raw` (JSON of header -> cell as read)."""
-    trimmed = [f"{_trimmed(f'c{header_index[c.header]}')} as _t_{c.name}" for c in spec.columns]
-    cleaned = [f"{_unwrapped(f'_t_{c.name}')} as _c_{c.name}" for c in spec.columns]
+    cleaned = [f"{_cleaned(f'c{header_index[c.header]}')} as _c_{c.name}" for c in spec.columns]
     typed, errors = [], []
     for col in spec.columns:
         value, errs = column_sql(col, f"c{header_index[col.header]}")
@@ -219,16 +257,12 @@ def select_sql(spec: TabularSource, header_index: Mapping[str, int], staged: str
     reason = "concat_ws('; ', " + ", ".join(errors or ["null"]) + ")"
     check_reason = "concat_ws('; ', " + ", ".join(check_errors or ["null"]) + ")"
     helpers = sorted({f"c{i}" for i in header_index.values()})
-    helpers += [f"_t_{c.name}" for c in spec.columns] + [f"_c_{c.name}" for c in spec.columns]
+    helpers += [f"_c_{c.name}" for c in spec.columns]
     # _raw (the row as read, JSON) only for rejected rows: building it for every row costs more than the rest
     return f"""
-with trimmed as (
-    select *, {", ".join(trimmed)}
-    from {staged}
-),
-cleaned as (
+with cleaned as (
     select *, {", ".join(cleaned)}
-    from trimmed
+    from {staged}
 ),
 typed as (
     select *, {reason} as _cell_reason,

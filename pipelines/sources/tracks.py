@@ -19,7 +19,18 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from .common import CellError, FileFormatError, ParseResult, Rejected, Source, parse_timestamp
+from .common import (
+    BulkReader,
+    CellError,
+    FileFormatError,
+    ParseResult,
+    Rejected,
+    Source,
+    parse_timestamp,
+    plain_json_shape,
+    sql_not_json_literal,
+    sql_plain_text,
+)
 
 PROVIDER = "kuaidi100"
 CARRIERS = ("jtexpress", "zhongtong", "shunfeng", "yuantong", "yunda", "shentong", "ems", "jd")
@@ -223,10 +234,88 @@ def parse_file(path: Path) -> ParseResult:
     return result
 
 
+# ------------------------------------------------------------------ bulk path: DuckDB's JSON reader
+# The same rows as `push_rows`, in SQL, for pushes in the plain shape (texts as text, times as
+# `YYYY-MM-DD HH:MM:SS`, codes as digits). RECORD_OK is false for a push outside that shape: its file is then
+# parsed by `parse_file`, which also names what is wrong. Equality of both paths is tested.
+
+_NODE = 'STRUCT("time" VARCHAR, ftime VARCHAR, context VARCHAR, statusCode VARCHAR, areaName VARCHAR)'
+RECORD_COLUMNS = (
+    "{status: 'VARCHAR', lastResult: "
+    f"'STRUCT(nu VARCHAR, ischeck VARCHAR, com VARCHAR, state VARCHAR, data {_NODE}[])'}}"
+)
+
+
+def _canonical_time(v: str) -> str:
+    return f"(regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}} \\d{{2}}:\\d{{2}}:\\d{{2}}') and try_strptime({v}, '%Y-%m-%d %H:%M:%S') is not null)"
+
+
+def _code_sql(v: str) -> str:
+    return f"({v} is null or regexp_full_match({v}, '\\d{{1,4}}'))"
+
+
+_CARRIER_LIST = ", ".join(f"'{c}'" for c in CARRIERS)
+_STATUS_LIST = ", ".join(f"'{s}'" for s in PUSH_STATUSES)
+_NODE_OK = (
+    f"n is not null and {_canonical_time('n.time')} "
+    f"and (n.ftime is null or n.ftime = n.time or {_canonical_time('n.ftime')}) "
+    f"and {sql_plain_text('n.context')} and {_code_sql('n.statusCode')} and {sql_plain_text('n.areaName')}"
+)
+RECORD_OK = (
+    "coalesce(lastResult is not null "
+    f"and (status is null or status in ({_STATUS_LIST})) "
+    f"and regexp_full_match(lastResult.nu, '[0-9A-Za-z]+') and {sql_not_json_literal('lastResult.nu')} "
+    f"and lastResult.com in ({_CARRIER_LIST}) and {_code_sql('lastResult.state')} "
+    "and (lastResult.ischeck is null or lastResult.ischeck in ('0', '1')) "
+    f"and coalesce(list_bool_and(list_transform(lastResult.data, lambda n: {_NODE_OK})), true), false)"
+)
+RECORD_ROWS = "greatest(coalesce(len(lastResult.data), 0), 1)"
+
+
+def bulk_select(records: str) -> str:
+    return f"""
+with pushes as (
+    select _file, _record, status, lastResult as r, coalesce(len(lastResult.data), 0) as node_count
+    from {records}
+), nodes as (
+    select *,
+        unnest(case when node_count = 0 then [null] else r.data end) as n,
+        unnest(case when node_count = 0 then [null] else range(node_count) end) as node_index
+    from pushes
+)
+select
+    r.nu as tracking_no,
+    r.com as carrier,
+    '{PROVIDER}' as state_provider,
+    status as push_status,
+    r.state as push_state,
+    case r.ischeck when '1' then true when '0' then false end as is_check,
+    _record as push_index,
+    try_cast(r.data[1].time as timestamp) as push_latest_at,
+    node_count,
+    node_index,
+    try_cast(n.time as timestamp) as node_time,
+    try_cast(case when n.ftime = n.time then n.time else n.ftime end as timestamp) as node_ftime,
+    n.context as context,
+    n.statusCode as node_state,
+    n.areaName as area_name,
+    _file,
+    _record as _row_number
+from nodes
+"""
+
+
 SPEC = Source(
     name="tracks",
     patterns=("tracks/*.json", "tracks/*.jsonl"),
     parse_file=parse_file,
     columns=COLUMNS,
     description="快递100 track pushes, one row per track node (push fields repeated), CONTRACT §1.8",
+    bulk=BulkReader(
+        shape=plain_json_shape,
+        record_columns=RECORD_COLUMNS,
+        record_ok=RECORD_OK,
+        record_rows=RECORD_ROWS,
+        select=bulk_select,
+    ),
 )
