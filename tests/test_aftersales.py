@@ -104,6 +104,30 @@ def test_every_ticket_matches_the_truth(generated_run):
     assert any("extra " in d for d in column["item_discrepancy"])
 
 
+def test_each_ticket_carries_its_orders_payments_and_match_status(generated_run):
+    """The ticket's payments come from the three-way match (both payment streams): paid amount, match
+    status and difference type equal the truth's for the ticket's order."""
+    zone, con, _, _ = generated_run
+    orders = {r["order_key"]: r for r in _truth(zone, "orders.csv")}
+    tickets = _truth(zone, "aftersales_tickets.csv")
+    truth = [
+        (
+            t["ticket_no"],
+            orders[t["order_key"]]["paid_amount"]
+            if orders[t["order_key"]]["in_match_scope"] == "true"
+            else "",
+            orders[t["order_key"]]["match_status"],
+            orders[t["order_key"]]["difference_type"],
+        )
+        for t in tickets
+    ]
+    rows = con.execute(
+        "select ticket_no, paid_amount, match_status, difference_type from marts.fct_aftersales"
+    ).fetchall()
+    _compare(truth, [tuple(_text(v, 2) for v in r) for r in rows], "fct_aftersales payments")
+    assert sum(r[2] == "pending" for r in rows) >= 1 and sum(r[2] == "matched" for r in rows) >= 1
+
+
 def test_every_weekly_row_matches_the_truth(generated_run):
     zone, con, _, _ = generated_run
     truth_rows = _truth(zone, "aftersales_weekly.csv")

@@ -393,13 +393,61 @@ def test_without_a_webhook_alerts_go_to_the_log_file_once(tmp_path):
         "('WV-1', 'supplier_alert', '宠乐供应链', 'WH-SH', 'DG-001', timestamp '2026-10-13 09:00:00')"
     )
     third = run_pass(con, channels, FAST)  # the source appears once its mart exists: no code change
-    assert third.skipped_sources == [] and third.delivered == {"log": 1}
+    assert "correction_actions" not in third.skipped_sources and third.delivered == {"log": 1}
     lines = [json.loads(x) for x in (tmp_path / "alerts" / "alerts.log").read_text().splitlines()]
     assert [x["source"] for x in lines] == ["sla_alerts"] * 3 + ["logistics_exceptions"] * 2 + [
         "correction_actions"
     ]
     assert len({x["alert_id"] for x in lines}) == 6
     assert lines[-1]["alert"]["target"] == "宠乐供应链" and "供应商预警" in lines[-1]["text"]
+
+
+def test_signal_marts_alert_once_each_and_only_their_alert_rows(tmp_path):
+    """rpt_channel_health raises only its rows with alert = true; a stock-out streak that grows (same first
+    order, more orders) is the same alert; an address risk is one alert per order."""
+    con = _warehouse(tmp_path, sla_orders=0, exceptions=0)
+    con.execute(
+        "create table marts.rpt_channel_health (day date, channel varchar, channel_id varchar, orders integer, "
+        "unpaid_after_72h integer, unpaid_rate decimal(9,4), alert boolean)"
+    )
+    con.execute(
+        "insert into marts.rpt_channel_health values "
+        "(date '2026-10-10', '直播', '7319902847711065601', 30, 25, 0.8333, true), "
+        "(date '2026-10-10', '直播', '7319900000000000001', 30, 3, 0.1000, false), "
+        "(date '2026-10-11', '短视频', '7400000000000000001', 10, 9, 0.9000, false)"
+    )
+    con.execute(
+        "create table marts.fct_stockout_streaks (streak_key varchar, sku varchar, supplier varchar, "
+        "warehouse_scope varchar, first_order_at timestamp, last_order_at timestamp, orders_blocked integer, "
+        "order_keys varchar)"
+    )
+    con.execute(
+        "insert into marts.fct_stockout_streaks values ('S1', 'DG-001', '宠乐供应链', 'ALL', "
+        "timestamp '2026-10-12 10:00:00', timestamp '2026-10-12 11:00:00', 3, 'douyin:1;douyin:2;douyin:3')"
+    )
+    con.execute(
+        "create table marts.fct_order_risks (order_key varchar, risk_type varchar, detail varchar, "
+        "detected_at timestamp)"
+    )
+    con.execute(
+        "insert into marts.fct_order_risks values ('taobao:9', 'address_changed_repeatedly', "
+        "'收货地址在发货前变更 2 次', timestamp '2026-10-12 12:00:00')"
+    )
+    log = tmp_path / "alerts" / "alerts.log"
+    channels = configured_channels({}, default_log=log)
+    assert run_pass(con, channels, FAST).delivered == {"log": 3}
+    # the streak grows by one order: same alert, nothing new
+    con.execute(
+        "update marts.fct_stockout_streaks set orders_blocked = 4, last_order_at = timestamp '2026-10-12 12:00:00', "
+        "order_keys = order_keys || ';douyin:4'"
+    )
+    assert run_pass(con, channels, FAST).delivered == {"log": 0}
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
+    assert sorted(x["source"] for x in lines) == ["channel_health", "order_risks", "stockout_streaks"]
+    texts = {x["source"]: x["text"] for x in lines}
+    assert "7319902847711065601" in texts["channel_health"] and "83%" in texts["channel_health"]
+    assert "DG-001" in texts["stockout_streaks"] and "宠乐供应链" in texts["stockout_streaks"]
+    assert "taobao:9" in texts["order_risks"]
 
 
 def test_signatures_match_the_documented_examples():

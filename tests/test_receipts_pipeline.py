@@ -202,3 +202,22 @@ def test_corrections_file_parsing(tmp_path):
     assert "not an amount" in reasons[7]
     assert "确认人 is empty" in reasons[8]
     assert "更正值 is empty" in reasons[9]
+
+
+def test_review_share_check_warns_above_its_limit(zone, first_run):
+    """The raw/bank_receipts check `review_share` passes when at most 25% of the receipt files need review
+    and warns (never fails the run) above it; its verdict follows the files actually flagged."""
+    from pipelines.defs.receipts.assets import REVIEW_SHARE_DEFAULT, _review_share_result
+
+    _, settings = zone
+    result = first_run[0]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        rows, flagged = con.execute(
+            "select count(*), count(*) filter (needs_review) from raw.bank_receipts"
+        ).fetchone()
+    name = "raw/bank_receipts:review_share"
+    expected = "passed" if flagged / rows <= REVIEW_SHARE_DEFAULT else "warned"
+    assert name in (result.passed_checks if expected == "passed" else result.warned_checks)
+    assert name not in result.failed_checks
+    assert _review_share_result(20, 5).passed and not _review_share_result(20, 6).passed
+    assert _review_share_result(0, 0).passed

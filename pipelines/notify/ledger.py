@@ -78,6 +78,7 @@ def discover(
                 cast(t."{source.time_column}" as timestamp) as event_at,
                 cast(to_json(t) as varchar) as payload
             from {source.table} as t
+            where {source.where}
             qualify row_number() over (partition by alert_id order by event_at) = 1
         )
         select a.alert_id, ?, c.channel,

@@ -1,7 +1,7 @@
 -- One row per after-sales ticket applied up to as_of, associated with its order: the ordered lines vs
 -- the items scanned out (expected_items / shipped_items / item_discrepancy), the warehouse (first 审单) and
 -- the first 出库 that shipped it (outbound_at, hour_slot), its tracking numbers and latest courier state,
--- its settlement payments and the customer's number of earlier orders (same customer_key, paid before).
+-- its settlement payments, its payments of both streams with the three-way match status, and the customer's number of earlier orders (same customer_key, paid before).
 -- reason_tags is a list (ordered_list_agg), in the order written; only the 8 standard tags exist (seed).
 with
 
@@ -184,6 +184,17 @@ payments as (
 
 ),
 
+reconciliation as (
+
+    -- every counted payment of the order, both streams (settlements and confirmed bank receipts), as the
+    -- three-way match allocated it
+    select order_key, payment_refs, paid_amount, match_status, difference_type
+    from {{ ref('fct_three_way_match') }}
+    where order_key in (select order_key from ticket_orders)
+        and item_type = 'order'
+
+),
+
 final as (
 
     select
@@ -216,7 +227,11 @@ final as (
         orders.status as order_status,
         orders.tracking_nos,
         courier_state.logistics_state,
-        cast(payments.settled_amount as decimal(18, 2)) as settled_amount
+        cast(payments.settled_amount as decimal(18, 2)) as settled_amount,
+        reconciliation.payment_refs,
+        cast(reconciliation.paid_amount as decimal(18, 2)) as paid_amount,
+        reconciliation.match_status,
+        reconciliation.difference_type
     from tickets
     left join tag_lists on tag_lists.ticket_no = tickets.ticket_no
     left join orders on orders.order_key = tickets.order_key
@@ -228,6 +243,7 @@ final as (
     left join discrepancies on discrepancies.order_key = tickets.order_key
     left join courier_state on courier_state.order_key = tickets.order_key
     left join payments on payments.order_key = tickets.order_key
+    left join reconciliation on reconciliation.order_key = tickets.order_key
 
 )
 

@@ -17,6 +17,13 @@ from pipelines.receipts import (
 
 from ..resources import WAREHOUSE_POOL, OrderlensConfig
 
+REVIEW_SHARE_ENV = "ORDERLENS_OCR_REVIEW_MAX_SHARE"
+REVIEW_SHARE_DEFAULT = 0.25  # above this share of receipts waiting for a person, the OCR needs attention
+
+
+def review_share_limit() -> float:
+    return float(os.environ.get(REVIEW_SHARE_ENV) or REVIEW_SHARE_DEFAULT)
+
 
 def _md(items: list[tuple[str, str]]) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(f"- `{f}`: {e}" for f, e in items) or "none")
@@ -40,7 +47,15 @@ def _md(items: list[tuple[str, str]]) -> dg.MetadataValue:
             asset=dg.AssetKey(["raw", SOURCE]),
             description="Every receipt file read is in raw.bank_receipts or (unreadable) in raw.rejected_rows.",
             blocking=True,
-        )
+        ),
+        dg.AssetCheckSpec(
+            "review_share",
+            asset=dg.AssetKey(["raw", SOURCE]),
+            description=(
+                f"Share of receipt files the OCR flags for review is at most ${REVIEW_SHARE_ENV} "
+                f"(default {REVIEW_SHARE_DEFAULT:.0%}); warns, never blocks (flagged receipts wait for a person)."
+            ),
+        ),
     ],
 )
 def bank_receipts(context: dg.AssetExecutionContext, orderlens: OrderlensConfig) -> dg.MaterializeResult:
@@ -82,8 +97,21 @@ def bank_receipts(context: dg.AssetExecutionContext, orderlens: OrderlensConfig)
                 check_name="every_file_accounted",
                 passed=not off,
                 metadata={"files_off": dg.MetadataValue.md("\n".join(f"- `{r[0]}`" for r in off) or "none")},
-            )
+            ),
+            _review_share_result(report.rows, report.needs_review),
         ],
+    )
+
+
+def _review_share_result(rows: int, needs_review: int) -> dg.AssetCheckResult:
+    limit = review_share_limit()
+    share = needs_review / rows if rows else 0.0
+    return dg.AssetCheckResult(
+        check_name="review_share",
+        passed=share <= limit,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"receipts": rows, "needs_review": needs_review, "share": round(share, 4), "limit": limit},
+        description=f"{needs_review} of {rows} receipt files need review ({share:.0%}; limit {limit:.0%})",
     )
 
 
