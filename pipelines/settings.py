@@ -83,4 +83,21 @@ def prepare_dagster_home(home: Path) -> Path:
 
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    init_warehouse_pool(home)
     return home
+
+
+WAREHOUSE_POOL = "orderlens_warehouse"  # every asset that writes the warehouse (pipelines/defs/resources.py)
+
+
+def init_warehouse_pool(home: Path) -> None:
+    """Create the warehouse pool's single slot in the instance before any run starts.
+
+    Dagster creates a pool's slots lazily, on the first claim; two runs starting at the same moment on a
+    fresh instance both find no slot and both allocate one (SQLite storage), so the pool would hold 2
+    slots and two writers would meet DuckDB's file lock. Allocating it up front, in one process, keeps the
+    limit at 1 (idempotent: an existing pool is set to 1 again)."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.event_log_storage.set_concurrency_slots(WAREHOUSE_POOL, 1)

@@ -10,11 +10,14 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from pipelines import settings as settings_module
 from pipelines.settings import Settings, load_settings
 
 from .project import dbt_project
 
-WAREHOUSE_POOL = "orderlens_warehouse"  # every asset that writes the warehouse; limited to 1 in dagster.yaml
+WAREHOUSE_POOL = (
+    settings_module.WAREHOUSE_POOL
+)  # every asset that writes the warehouse; limit 1 (dagster.yaml)
 
 
 class OrderlensConfig(dg.ConfigurableResource):
