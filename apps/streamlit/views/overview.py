@@ -71,13 +71,13 @@ columns = st.columns(4)
 for i, (column, (label, kind, higher_better)) in enumerate(KPIS.items()):
     now = mean(daily[column])
     before = mean(previous[column]) if previous is not None and not previous.empty else None
-    series = [None if pd.isna(v) else float(v) for v in daily[column]]
+    series = [float(v) for v in daily[column].dropna()]  # days with a value
     columns[i % 4].metric(
         label,
         show(now, kind),
         delta(now, before, kind),
         delta_color="normal" if higher_better else "inverse",
-        chart_data=series if any(v is not None for v in series) else None,
+        chart_data=series or None,
         border=True,
     )
 
