@@ -288,6 +288,11 @@ def _array(value) -> np.ndarray:
     return np.asarray(value)
 
 
+def _frame(at, column: str) -> pd.DataFrame:
+    """The first table shown with that column (st.dataframe has no key AppTest can look up)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def _trace(at, index: int) -> dict:
     return json.loads(at.get("plotly_chart")[index].proto.spec)["data"][0]
 
@@ -367,7 +372,7 @@ def test_reconciliation_pool_by_type_and_team_equals_the_mart_and_the_export_is_
     metrics = {m.label: m.value for m in at.metric}
     money = pool["order_amount"].fillna(pool["paid_amount"]).astype(float).sum()
     assert metrics == {"待处理差异 Pending items": f"{len(pool):,}", "涉及金额 Amount (元)": f"{money:,.2f}"}
-    summary = at.dataframe(key="recon_summary").value
+    summary = _frame(at, "条数")
     shown = {
         (r["差异类型"], r["责任组"]): (r["条数"], round(r["订单金额"], 2)) for _, r in summary.iterrows()
     }
@@ -380,16 +385,16 @@ def test_reconciliation_pool_by_type_and_team_equals_the_mart_and_the_export_is_
     # filters: one type, then one row's detail from fct_three_way_match
     label = TYPE_LABELS[pool["difference_type"].value_counts().index[0]]
     at.multiselect(key="recon_types").set_value([label]).run()
-    rows = at.dataframe(key="recon_rows").value
+    rows = _frame(at, "匹配键")
     wanted = pool.loc[pool["difference_type"].map(TYPE_LABELS) == label]
     assert sorted(rows["匹配键"]) == sorted(wanted["match_key"])
     key = sorted(wanted["match_key"])[0]
     at.selectbox(key="recon_pick").set_value(key).run()
-    facts = at.dataframe(key="recon_detail").value
+    facts = _frame(at, "项目")
     assert dict(zip(facts["项目"], facts["值"], strict=True))["match_key"] == key
     payers = mart(con, "select * from marts.rpt_misdirected_payers")
     if len(payers):
-        assert sorted(at.dataframe(key="recon_payers").value["付款人"]) == sorted(payers["payer_name"])
+        assert sorted(_frame(at, "无单付款笔数")["付款人"]) == sorted(payers["payer_name"])
     assert {b.label for b in at.get("download_button")} >= {"下载差异 CSV", "下载差异 XLSX"}
     # the page's files are written by the export's own code: the CSV equals the CLI's byte for byte
     cli = tmp_path / "cli.csv"
@@ -400,7 +405,7 @@ def test_reconciliation_pool_by_type_and_team_equals_the_mart_and_the_export_is_
     # an analyst sees the page without personal data in clear; without `export` there is no file
     at = open_page("ana", "reconciliation")
     if len(payers):
-        assert not set(at.dataframe(key="recon_payers").value["付款人"]) & set(payers["payer_name"])
+        assert not set(_frame(at, "无单付款笔数")["付款人"]) & set(payers["payer_name"])
 
 
 def test_aftersales_week_top_tags_and_drill_down_equal_the_marts(dash):
@@ -431,10 +436,10 @@ def test_aftersales_week_top_tags_and_drill_down_equal_the_marts(dash):
         "select ticket_no from marts.fct_aftersales where week_start = ? and list_contains(reason_tags, ?)",
         (week, tag),
     )
-    assert sorted(at.dataframe(key="aftersales_tickets").value["ticket_no"]) == sorted(listed["ticket_no"])
+    assert sorted(_frame(at, "ticket_no")["ticket_no"]) == sorted(listed["ticket_no"])
     at.toggle(key="aftersales_actions_all").set_value(True).run()
     actions = con.execute("select count(*) from marts.fct_correction_actions").fetchone()[0]
-    assert len(at.dataframe(key="aftersales_actions").value) == actions
+    assert len(_frame(at, "措施")) == actions
 
 
 def test_aftersales_offers_the_week_html_page_when_it_exists(dash):
@@ -499,9 +504,9 @@ def test_receipt_review_shows_the_image_and_a_finance_correction_appends_one_par
 
     at = open_page("fin", "receipts")
     assert {m.label: m.value for m in at.metric} == {"待复核 Need review": "2", "回单总数 Receipts": "3"}
-    assert len(at.dataframe(key="receipts_queue").value) == 2
+    assert len(_frame(at, "复核原因")) == 2
     assert at.selectbox(key="receipts_pick").value == "receipt:ICBC:2026102042451038"
-    assert len(at.get("imgs")) == 1
+    assert len(at.get("image")) == 1
     assert any("下次" in i.value and "next" in i.value for i in at.info)
     at.selectbox(key="correct_field").set_value("金额")
     at.text_input(key="correct_value").input("¥5,490.00")
@@ -519,7 +524,7 @@ def test_receipt_review_shows_the_image_and_a_finance_correction_appends_one_par
     # the PDF: its first page is rendered; confirm it as read; a bad amount writes nothing
     at.selectbox(key="receipts_pick").set_value("receipt:CCB:450571437").run()
     assert not at.exception, at.exception
-    assert len(at.get("imgs")) == 1
+    assert len(at.get("image")) == 1
     at.selectbox(key="correct_field").set_value("金额")
     at.text_input(key="correct_value").input("abc")
     next(b for b in at.button if b.label == "保存 Save").click().run()
@@ -535,4 +540,4 @@ def test_receipt_review_shows_the_image_and_a_finance_correction_appends_one_par
     # an analyst sees the queue, personal data masked, and no correction form
     at = open_page("ana", "receipts")
     assert not [b for b in at.button if b.label == "保存 Save"]
-    assert "张三" not in at.dataframe(key="receipts_queue").value.to_string()
+    assert "张三" not in _frame(at, "复核原因").to_string()
