@@ -59,7 +59,8 @@ order = {label: i for i, label in enumerate(TYPE_LABELS.values())}
 summary = summary.sort_values(
     ["差异类型", "责任组"], key=lambda s: s.map(order) if s.name == "差异类型" else s
 )
-st.dataframe(summary, hide_index=True, width="stretch", key="recon_summary")
+money_format = {c: st.column_config.NumberColumn(format="%.2f") for c in ("订单金额", "到账金额")}
+st.dataframe(summary, hide_index=True, width="stretch", key="recon_summary", column_config=money_format)
 
 # --- filters and rows -----------------------------------------------------------------------------------
 st.subheader("差异明细 Items")
