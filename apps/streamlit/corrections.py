@@ -53,7 +53,7 @@ def append_correction(
     if FIELDS[field] == "confirm":
         value = None
     try:
-        _value(FIELDS[field], value)
+        value = _value(FIELDS[field], value)  # written as the parser normalises it (5,940 -> 5940.00)
     except CellError as exc:
         raise ValueError(str(exc)) from None
     record = {
