@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -29,6 +30,9 @@ TITLES = {
     "order_lookup": "订单追踪 Order lookup",
     "exceptions": "物流异常 / SLA 预警",
     "risk_signals": "风险预警 Risk signals",
+    "aftersales": "售后归因 After-sales",
+    "reconciliation": "三流对账 Reconciliation",
+    "receipts": "回单复核 Receipt review",
     "order_lines": "订单明细 Order lines",
 }
 
@@ -115,38 +119,65 @@ def test_every_allowed_page_renders_and_every_other_page_is_unreachable(dash, us
         at._page_hash = hashes[page]  # request it anyway, as a typed URL does
         at.run()
         assert at.title[0].value == TITLES[allowed[0]], f"{role_name} reached {page} by URL"
-    expected = {"analyst": ["overview", "heatmap", "order_lookup", "exceptions", "risk_signals", "order_lines"],
-                "finance": ["overview", "order_lookup", "order_lines"],
+    every = [
+        "overview",
+        "heatmap",
+        "order_lookup",
+        "exceptions",
+        "risk_signals",
+        "aftersales",
+        "reconciliation",
+        "receipts",
+        "order_lines",
+    ]
+    expected = {"analyst": every,
+                "finance": ["overview", "order_lookup", "reconciliation", "receipts", "order_lines"],
                 "warehouse": ["order_lookup", "heatmap", "exceptions"],
-                "admin": ["overview", "heatmap", "order_lookup", "exceptions", "risk_signals", "order_lines"]}  # fmt: skip
+                "admin": every}  # fmt: skip
     assert allowed == expected[role_name]
 
 
 # --- the numbers shown equal the marts ----------------------------------------------------------------
 
 
-def test_overview_rates_equal_the_orders_mart(dash):
+def test_overview_tiles_equal_the_kpi_mart(dash):
     con, settings = dash
-    orders = mart(con, "select paid_at, on_time_72h, shipped_within_24h from marts.fct_orders")
-    orders = orders.loc[orders["paid_at"].notna()]
-    as_of = settings.as_of
+    last = settings.as_of.date()
+    first = (pd.Timestamp(last) - pd.Timedelta(days=6)).date()
+    before = (pd.Timestamp(first) - pd.Timedelta(days=7)).date()
+    kpi = mart(con, "select * from marts.fct_kpi_daily where day <= ? order by day", (last,))
+    period = kpi.loc[kpi["day"].dt.date >= first]
+    previous = kpi.loc[(kpi["day"].dt.date >= before) & (kpi["day"].dt.date < first)]
     at = open_page("ana", "overview")
     at.radio(key="overview_period").set_value("近7天 7 days").run()
     assert not at.exception, at.exception
-    first = (pd.Timestamp(as_of).normalize() - pd.Timedelta(days=6)).date()
-    period = orders.loc[(orders["paid_at"].dt.date >= first) & (orders["paid_at"].dt.date <= as_of.date())]
-    on_time = period["on_time_72h"].dropna().astype(bool)
-    shipped = period["shipped_within_24h"].dropna().astype(bool)
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics == {
-        "已支付订单 Orders paid": f"{len(period):,}",
-        "72小时签收率 On time 72 h": f"{on_time.mean():.1%}",
-        "24小时发货率 Shipped within 24 h": f"{shipped.mean():.1%}",
-    }
-    assert len(period) > 50
+
+    def mean(frame, column):
+        values = frame[column].dropna().astype(float)
+        return float(values.mean()) if len(values) else None
+
+    expected = {"已支付订单 Orders paid": (f"{int(period['orders_paid'].sum()):,}", None)}
+    labels = {
+        "on_time_72h_rate": "72小时签收率 On time 72 h", "shipped_within_24h_rate": "24小时发货率 Shipped within 24 h",
+        "difference_rate": "对账差异率 Difference rate", "mis_shipment_rate": "错发率 Mis-shipment rate",
+        "repeat_inquiry_rate": "重复咨询率 Repeat-inquiry rate",
+        "avg_aftersales_minutes": "售后处理时长(分钟) After-sales minutes",
+        "avg_outbound_seconds": "出库时长(秒) Outbound seconds",
+    }  # fmt: skip
+    for column, label in labels.items():
+        now, then = mean(period, column), mean(previous, column)
+        rate = column.endswith("_rate")
+        value = "—" if now is None else (f"{now:.1%}" if rate else f"{now:,.1f}")
+        delta = None
+        if now is not None and then is not None:
+            delta = f"{(now - then) * 100:+.1f} pp" if rate else f"{now - then:+,.1f}"
+        expected[label] = (value, delta)
+    shown = {m.label: (m.value, m.proto.delta or None) for m in at.metric}
+    assert shown == expected
+    assert int(period["orders_paid"].sum()) > 50
+    assert period["on_time_72h_rate"].notna().any() and period["mis_shipment_rate"].notna().any()
     table = at.dataframe[0].value
-    assert table["已支付"].sum() == len(period)
-    assert list(table["支付日期"].dt.date) == sorted(set(period["paid_at"].dt.date))
+    assert list(table["日期"].dt.date) == list(period["day"].dt.date)
 
 
 def test_heatmap_cells_and_drill_down_equal_the_marts(dash):
@@ -257,6 +288,11 @@ def _array(value) -> np.ndarray:
     return np.asarray(value)
 
 
+def _frame(at, column: str) -> pd.DataFrame:
+    """The first table shown with that column (st.dataframe has no key AppTest can look up)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def _trace(at, index: int) -> dict:
     return json.loads(at.get("plotly_chart")[index].proto.spec)["data"][0]
 
@@ -319,3 +355,189 @@ def test_a_view_run_on_its_own_refuses_without_a_signed_in_role(dash):
     at.run()
     assert [e.value for e in at.error] == ["无权访问此页面 You may not see this page."]
     assert not at.metric and not at.dataframe
+
+
+# --- reconciliation, after-sales, receipts ------------------------------------------------------------------
+
+
+def test_reconciliation_pool_by_type_and_team_equals_the_mart_and_the_export_is_the_cli_file(dash, tmp_path):
+    from apps.streamlit import data
+    from pipelines.exports.differences import TYPE_LABELS, export_differences
+
+    con, settings = dash
+    day = settings.as_of.date()
+    pool = mart(con, "select * from marts.rpt_daily_differences where report_date = ?", (day,))
+    assert len(pool) > 20, len(pool)
+    at = open_page("fin", "reconciliation")
+    metrics = {m.label: m.value for m in at.metric}
+    money = pool["order_amount"].fillna(pool["paid_amount"]).astype(float).sum()
+    assert metrics == {"待处理差异 Pending items": f"{len(pool):,}", "涉及金额 Amount (元)": f"{money:,.2f}"}
+    summary = _frame(at, "条数")
+    shown = {
+        (r["差异类型"], r["责任组"]): (r["条数"], round(r["订单金额"], 2)) for _, r in summary.iterrows()
+    }
+    grouped = pool.groupby(["difference_type", "responsible_team"])
+    expected = {
+        (TYPE_LABELS[t], team): (len(g), round(g["order_amount"].astype(float).sum(), 2))
+        for (t, team), g in grouped
+    }
+    assert shown == expected
+    # filters: one type, then one row's detail from fct_three_way_match
+    label = TYPE_LABELS[pool["difference_type"].value_counts().index[0]]
+    at.multiselect(key="recon_types").set_value([label]).run()
+    rows = _frame(at, "匹配键")
+    wanted = pool.loc[pool["difference_type"].map(TYPE_LABELS) == label]
+    assert sorted(rows["匹配键"]) == sorted(wanted["match_key"])
+    key = sorted(wanted["match_key"])[0]
+    at.selectbox(key="recon_pick").set_value(key).run()
+    facts = _frame(at, "项目")
+    assert dict(zip(facts["项目"], facts["值"], strict=True))["match_key"] == key
+    payers = mart(con, "select * from marts.rpt_misdirected_payers")
+    if len(payers):
+        assert sorted(_frame(at, "无单付款笔数")["付款人"]) == sorted(payers["payer_name"])
+    assert {b.label for b in at.get("download_button")} >= {"下载差异 CSV", "下载差异 XLSX"}
+    # the page's files are written by the export's own code: the CSV equals the CLI's byte for byte
+    cli = tmp_path / "cli.csv"
+    export_differences(settings.published_dir, day, "csv", cli)
+    page_csv, page_day, n = data.differences_file("csv")
+    assert (page_csv, page_day, n) == (cli.read_bytes(), str(day), len(pool))
+
+    # an analyst sees the page without personal data in clear; without `export` there is no file
+    at = open_page("ana", "reconciliation")
+    if len(payers):
+        assert not set(_frame(at, "无单付款笔数")["付款人"]) & set(payers["payer_name"])
+
+
+def test_aftersales_week_top_tags_and_drill_down_equal_the_marts(dash):
+    con, _ = dash
+    weekly = mart(con, "select * from marts.rpt_aftersales_weekly order by week_start desc, rank, reason_tag")
+    assert len(weekly) > 0
+    week = weekly["week_start"].max().date()
+    rows = weekly.loc[weekly["week_start"].dt.date == week]
+    at = open_page("ana", "aftersales")
+    assert at.selectbox(key="aftersales_week").value == week
+    tickets = con.execute(
+        "select count(*) from marts.fct_aftersales where week_start = ?", [week]
+    ).fetchone()[0]
+    assert at.metric[0].value == f"{tickets:,}"
+    trace = _trace(at, 0)
+    assert list(trace["x"]) == list(rows["reason_tag"])
+    assert np.allclose(_array(trace["y"]).astype(float), rows["share_of_tickets"].astype(float))
+    top3 = [m.value for m in at.markdown if m.value.startswith("**") and "SKU" in m.value]
+    assert len(top3) == min(3, int((rows["rank"] <= 3).sum()))
+    for line, row in zip(top3, rows.loc[rows["rank"] <= 3].itertuples(), strict=True):
+        assert line.startswith(f"**{int(row.rank)}. {row.reason_tag}** — {int(row.tickets)} 单")
+        assert f"SKU `{row.top_sku}`" in line and row.top_category in line and row.top_warehouse in line
+        assert row.top_hour_slot in line
+    tag = rows.iloc[0]["reason_tag"]
+    at.selectbox(key="aftersales_tag").set_value(tag).run()
+    listed = mart(
+        con,
+        "select ticket_no from marts.fct_aftersales where week_start = ? and list_contains(reason_tags, ?)",
+        (week, tag),
+    )
+    assert sorted(_frame(at, "ticket_no")["ticket_no"]) == sorted(listed["ticket_no"])
+    at.toggle(key="aftersales_actions_all").set_value(True).run()
+    actions = con.execute("select count(*) from marts.fct_correction_actions").fetchone()[0]
+    assert len(_frame(at, "措施")) == actions
+
+
+def test_aftersales_offers_the_week_html_page_when_it_exists(dash):
+    con, settings = dash
+    week = con.execute("select max(week_start) from marts.rpt_aftersales_weekly").fetchone()[0]
+    year, number, _ = week.isocalendar()
+    page = settings.reports_dir / f"aftersales-{year}-W{number:02d}.html"
+    os.environ["ORDERLENS_WAREHOUSE"] = str(settings.warehouse_path)
+    try:
+        at = open_page("adm", "aftersales")
+        buttons = [b.label for b in at.get("download_button")]
+        assert page.is_file(), page  # the pipeline wrote the latest week's page
+        assert f"下载周报 HTML ({page.name})" in buttons
+    finally:
+        os.environ.pop("ORDERLENS_WAREHOUSE", None)
+
+
+@pytest.fixture
+def receipt_zone(dash, tmp_path):
+    """The dashboard snapshot with three receipts in fct_bank_receipts (two need review: a PNG and a PDF) and
+    a landing zone holding their files: the page reads the snapshot and the landing zone, no OCR needed."""
+    from PIL import Image
+
+    _, settings = dash
+    version = (settings.published_dir / "CURRENT").read_text().strip()
+    published = tmp_path / "published"
+    shutil.copytree(settings.published_dir / version, published / version)
+    (published / "CURRENT").write_text(version)
+    landing = tmp_path / "landing"
+    (landing / "receipts").mkdir(parents=True)
+    Image.new("RGB", (120, 60), "white").save(landing / "receipts" / "ICBC_回单_a.png")
+    Image.new("RGB", (120, 60), "white").save(landing / "receipts" / "CCB_回单_b.pdf")
+    target = published / version / "fct_bank_receipts.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"create table r as select * from read_parquet('{target}') limit 0")
+        con.execute(
+            """
+            insert into r values
+            ('receipt:ICBC:2026102042451038', 'receipts/ICBC_回单_a.png', 'ICBC', '2026102042451038', 'S1',
+             timestamp '2026-10-20', '张三', '6222000011112222', '某某商贸', '6222000033334444', 5940.00, false,
+             ['SO1'], 80.0, true, '大写与小写不符'),
+            ('receipt:CCB:450571437', 'receipts/CCB_回单_b.pdf', 'CCB', '450571437', 'S2', timestamp '2026-10-21',
+             '李四', '6222000055556666', '某某商贸', '6222000033334444', 100.00, true, [], 60.0, true, '置信度低'),
+            ('receipt:CMB:9', 'receipts/CMB_c.png', 'CMB', '9', 'S3', timestamp '2026-10-19', '王五',
+             '6222000077778888', '某某商贸', '6222000033334444', 1.00, true, [], 95.0, false, null)
+            """
+        )
+        con.execute(f"copy r to '{target}' (format parquet)")
+    saved = {k: os.environ.get(k) for k in ("ORDERLENS_PUBLISHED", "ORDERLENS_LANDING")}
+    os.environ["ORDERLENS_PUBLISHED"] = str(published)
+    os.environ["ORDERLENS_LANDING"] = str(landing)
+    yield landing
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def test_receipt_review_shows_the_image_and_a_finance_correction_appends_one_parsed_row(receipt_zone):
+    from pipelines.sources.receipt_corrections import parse_corrections
+
+    at = open_page("fin", "receipts")
+    assert {m.label: m.value for m in at.metric} == {"待复核 Need review": "2", "回单总数 Receipts": "3"}
+    assert len(_frame(at, "复核原因")) == 2
+    assert at.selectbox(key="receipts_pick").value == "receipt:ICBC:2026102042451038"
+    assert len(at.get("image")) == 1
+    assert any("下次" in i.value and "next" in i.value for i in at.info)
+    at.selectbox(key="correct_field").set_value("金额")
+    at.text_input(key="correct_value").input("¥5,490.00")
+    at.text_input(key="correct_note").input("=大写为准")
+    next(b for b in at.button if b.label == "保存 Save").click().run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    file = receipt_zone / "receipts" / "corrections.csv"
+    parsed = parse_corrections(file)
+    assert not parsed.rejected, parsed.rejected
+    assert [(r["source_file"], r["receipt_no"], r["field"], r["value"], r["confirmed_by"], r["note"])
+            for r in parsed.rows] == [("receipts/ICBC_回单_a.png", None, "amount", "5490.00", "fin", "=大写为准")]  # fmt: skip
+    assert parsed.rows[0]["confirmed_at"] is not None
+    assert file.read_text(encoding="utf-8-sig").count("\n") == 2  # header + one row
+
+    # the PDF: its first page is rendered; confirm it as read; a bad amount writes nothing
+    at.selectbox(key="receipts_pick").set_value("receipt:CCB:450571437").run()
+    assert not at.exception, at.exception
+    assert len(at.get("image")) == 1
+    at.selectbox(key="correct_field").set_value("金额")
+    at.text_input(key="correct_value").input("abc")
+    next(b for b in at.button if b.label == "保存 Save").click().run()
+    assert at.error and "Not saved" in at.error[0].value
+    at.selectbox(key="correct_field").set_value("确认")
+    at.text_input(key="correct_value").input("")
+    next(b for b in at.button if b.label == "保存 Save").click().run()
+    parsed = parse_corrections(file)
+    assert not parsed.rejected and len(parsed.rows) == 2
+    assert (parsed.rows[1]["source_file"], parsed.rows[1]["field"], parsed.rows[1]["value"]) == (
+        "receipts/CCB_回单_b.pdf", "confirm", None)  # fmt: skip
+
+    # an analyst sees the queue, personal data masked, and no correction form
+    at = open_page("ana", "receipts")
+    assert not [b for b in at.button if b.label == "保存 Save"]
+    assert "张三" not in _frame(at, "复核原因").to_string()

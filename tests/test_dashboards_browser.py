@@ -75,14 +75,22 @@ def server(dashboard_run, tmp_path_factory):
 
 
 @pytest.fixture
-def browser():
+def browser(tmp_path):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False,
+         "safebrowsing.enabled": False},
+    )  # fmt: skip
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-dev-shm-usage", "--window-size=1440,1100", "--lang=zh-CN"):  # fmt: skip
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
+    driver.downloads = downloads  # where Chromium saves downloaded files
     yield driver
     driver.quit()
 
@@ -183,3 +191,52 @@ def test_a_forbidden_page_asked_for_by_url_is_not_shown(server, browser):
     assert not browser.find_elements(By.CSS_SELECTOR, 'a[href$="/order_lines"]')
     assert not browser.find_elements(By.CSS_SELECTOR, 'a[href$="/overview"]')
     browser.save_screenshot(str(SCREENSHOTS / "warehouse_order_lookup.png"))
+
+
+def test_reconciliation_xlsx_download_holds_the_days_differences(server, browser):
+    from openpyxl import load_workbook
+
+    from pipelines.exports.differences import HEADERS, TYPE_LABELS
+
+    url, settings = server
+    day = settings.as_of.date()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        expected = con.execute(
+            "select difference_type, responsible_team, order_no, tracking_nos, payment_refs, order_amount, "
+            "paid_amount, detail from marts.rpt_daily_differences where report_date = ?",
+            [day],
+        ).fetchall()
+    assert len(expected) > 20
+
+    _sign_in(browser, url, "fin", "finance-pass")
+    _title(browser, "总览 Overview")
+    browser.find_element(By.CSS_SELECTOR, 'a[href$="/reconciliation"]').click()
+    _title(browser, "三流对账")
+    _settled(browser)
+    browser.save_screenshot(str(SCREENSHOTS / "reconciliation.png"))
+    button = browser.find_element(By.XPATH, "//button[.//*[text()='下载差异 XLSX']]")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+    target = browser.downloads / f"differences-{day}.xlsx"
+    _wait(browser, lambda d: target.is_file() and not list(browser.downloads.glob("*.crdownload")), 60)
+
+    book = load_workbook(target)
+    assert book.sheetnames == list(TYPE_LABELS.values())
+    got = []
+    for sheet in book.worksheets:
+        rows = list(sheet.iter_rows(values_only=True))
+        assert list(rows[0]) == HEADERS
+        got += [tuple(r) for r in rows[1:]]
+
+    def norm(value):
+        return None if value is None else (round(float(value), 2) if not isinstance(value, str) else value)
+
+    want = sorted(
+        (TYPE_LABELS[t], team, no, tr, refs, norm(oa), norm(pa), det.lstrip("'") if det else det)
+        for t, team, no, tr, refs, oa, pa, det in expected
+    )
+    shown = sorted(
+        (r[0], r[1], r[2], r[3], r[4], norm(r[5]), norm(r[6]), r[7].lstrip("'") if r[7] else r[7])
+        for r in got
+    )
+    assert shown == want, [x for x in shown if x not in want][:5]

@@ -20,7 +20,15 @@ from apps.streamlit.privacy import mask_frame
 from pipelines.publish import current_version, snapshot_connection
 
 AMOUNT_COLUMNS = frozenset(
-    {"order_amount", "line_amount", "paid_amount", "refund_amount", "amount", "orphan_amount"}
+    {
+        "order_amount",
+        "line_amount",
+        "paid_amount",
+        "refund_amount",
+        "amount",
+        "orphan_amount",
+        "settled_amount",
+    }
 )
 
 
@@ -78,3 +86,36 @@ def tables() -> set[str]:
 def snapshot_as_of() -> datetime:
     """The as_of instant the snapshot was built for ('now' for every age shown)."""
     return datetime.fromisoformat(_manifest(_version(), str(published_dir()))["as_of"])
+
+
+def landing_dir() -> Path:
+    """The landing zone ($ORDERLENS_LANDING, default data/landing): receipt images and the corrections CSV
+    live there (it is not the warehouse; the app reads images and appends corrections, nothing else)."""
+    return Path(os.environ.get("ORDERLENS_LANDING", "data/landing")).expanduser()
+
+
+def reports_dir() -> Path:
+    """Rendered HTML reports: `<warehouse folder>/reports` (Settings.reports_dir)."""
+    warehouse = Path(os.environ.get("ORDERLENS_WAREHOUSE", "data/warehouse.duckdb")).expanduser()
+    return warehouse.parent / "reports"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _differences_file(fmt: str, version: str, directory: str) -> tuple[bytes, str, int]:
+    import tempfile
+
+    from pipelines.exports.differences import load_differences, write_csv, write_xlsx
+
+    as_of = datetime.fromisoformat(_manifest(version, directory)["as_of"])
+    with snapshot_connection(Path(directory), version) as con:
+        export = load_differences(con, as_of.date(), as_of)
+    with tempfile.TemporaryDirectory(prefix="orderlens-diff-") as tmp:
+        out = Path(tmp) / f"differences.{fmt}"
+        (write_csv if fmt == "csv" else write_xlsx)(export, out)
+        return out.read_bytes(), f"{as_of:%Y-%m-%d}", len(export.rows)
+
+
+def differences_file(fmt: str) -> tuple[bytes, str, int]:
+    """(file bytes, report date, rows) of `orderlens export differences --format fmt` for the published
+    snapshot's day: the same code (pipelines.exports.differences) writes both."""
+    return _differences_file(fmt, _version(), str(published_dir()))
