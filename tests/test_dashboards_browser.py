@@ -1,7 +1,7 @@
 """The dashboards in a real browser: `streamlit run` on a free loopback port, headless Chromium (Debian
 `chromium` + `chromium-driver`, driven by Selenium). Signs in, opens the heatmap and the order lookup,
 checks what they show against the marts, checks that a warehouse user asking for a forbidden page by URL
-gets another page, and saves screenshots into docs/screenshots/ for the README."""
+gets another page, and saves screenshots (into docs/screenshots/ for the README with ORDERLENS_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -25,7 +26,13 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# docs/screenshots/ (the README's pictures) only when asked: ORDERLENS_SCREENSHOTS=1 make test. Otherwise a
+# folder outside the checkout, so `make test` leaves the working tree clean.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("ORDERLENS_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "orderlens-screenshots"
+)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
