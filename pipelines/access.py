@@ -21,7 +21,7 @@ from pathlib import Path
 
 # --- the declarative access table -------------------------------------------------------------------
 
-# Page keys (the file apps/streamlit/pages/<key>.py; a page whose file does not exist yet is skipped).
+# Page keys (the file apps/streamlit/views/<key>.py; a page whose file does not exist yet is skipped).
 PAGES = (
     "overview",  # 总览
     "heatmap",  # 履约热力图
