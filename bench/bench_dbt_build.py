@@ -3,12 +3,14 @@
     .venv/bin/python bench/bench_dbt_build.py --warehouse /work/bench_data/wh1m/warehouse.duckdb \\
         --as-of "2027-10-14 23:00:00" --repeat 2
 
-The raw warehouse (what `pipelines.ingest` left: raw and audit tables, no models) is never written to: every
+The raw warehouse (what `pipelines.ingest` left, plus `pipelines.receipts.ensure_receipt_tables` for a zone
+without receipts: raw tables only, no models) is never written to: every
 measured step starts from a fresh copy of it in --work. Steps:
 
 1. `dbt build --select +fct_orders +fct_order_lines +fct_fulfillment_heatmap +fct_sla_alerts
-   +fct_logistics_exceptions +fct_kpi_daily --threads 2 --vars '{"as_of": ...}'` (models, data tests and unit
-   tests of that closure), then `dbt run` of the same selection (models only). For each: wall seconds, peak
+   +fct_logistics_exceptions +fct_kpi_daily --threads 2 --indirect-selection cautious --vars '{"as_of": ...}'`
+   (models, source tests, data tests and unit tests of that closure; `cautious` leaves out the tests that also
+   read a model outside it, e.g. relationships from dim_order_receivers to fct_orders), then `dbt run` of the same selection (models only). For each: wall seconds, peak
    RSS of the dbt process (os.wait4), and the slowest models from target/run_results.json.
 2. The floor: the same models' SQL, as dbt compiled it (target/manifest.json, compiled_code), executed in
    topological order in ONE DuckDB connection of a plain Python process, 2 threads: no dbt start-up, no
@@ -81,6 +83,8 @@ def dbt_step(command: str, raw: Path, work: Path, as_of: str, tag: str) -> dict:
         str(target),
         "--threads",
         "2",
+        "--indirect-selection",
+        "cautious",
         "--vars",
         json.dumps({"as_of": as_of}),
         "--select",
