@@ -10,12 +10,14 @@ measured step starts from a fresh copy of it in --work. Steps:
 1. `dbt build --select +fct_orders +fct_order_lines +fct_fulfillment_heatmap +fct_sla_alerts
    +fct_logistics_exceptions +fct_kpi_daily --threads 2 --indirect-selection cautious --vars '{"as_of": ...}'`
    (models, source tests, data tests and unit tests of that closure; `cautious` leaves out the tests that also
-   read a model outside it, e.g. relationships from dim_order_receivers to fct_orders), then `dbt run` of the same selection (models only). For each: wall seconds, peak
-   RSS of the dbt process (os.wait4), and the slowest models from target/run_results.json.
+   read a model outside it, e.g. relationships from dim_order_receivers to fct_orders), then the same
+   selection as `dbt build --resource-type model --resource-type seed` ("run": models and the seed they
+   read, no tests). For each: wall seconds, peak RSS of the dbt process (os.wait4), and the slowest models
+   from target/run_results.json.
 2. The floor: the same models' SQL, as dbt compiled it (target/manifest.json, compiled_code), executed in
    topological order in ONE DuckDB connection of a plain Python process, 2 threads: no dbt start-up, no
-   parsing, no adapter round trips, no contracts, no tests, no threads of dbt. Staging stays views and the
-   rest tables, as dbt materialises them. The script is written to <work>/floor_fulfilment.sql.
+   parsing, no adapter round trips, no contracts, no tests, no threads of dbt. Views stay views and tables
+   tables, as dbt materialises them. The script is written to <work>/floor_fulfilment.sql.
 3. The ratio dbt / floor, for build-with-tests and run-only.
 4. Proof that the floor is the same result: for each of the six marts, row counts on both sides and the
    rows of `floor EXCEPT ALL dbt` and `dbt EXCEPT ALL floor` (both must be 0).
@@ -72,9 +74,11 @@ def dbt_step(command: str, raw: Path, work: Path, as_of: str, tag: str) -> dict:
     wh = fresh_copy(raw, work / tag)
     target = work / tag / "target"
     env = {**os.environ, "ORDERLENS_WAREHOUSE": str(wh), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # "run" = models and the one seed they read, no tests (plain `dbt run` skips the seed)
+    verb = ["build", "--resource-type", "model", "--resource-type", "seed"] if command == "run" else [command]
     cmd = [
         str(DBT),
-        command,
+        *verb,
         "--project-dir",
         str(DBT_DIR),
         "--profiles-dir",
