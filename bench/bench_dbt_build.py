@@ -121,8 +121,11 @@ def floor_script(manifest_path: Path, out: Path) -> int:
     nodes = manifest["nodes"]
     wanted: set[str] = set()
     stack = [f"model.orderlens.{m}" for m in MARTS]
+    seeds: set[str] = set()
     while stack:
         uid = stack.pop()
+        if uid.startswith("seed."):
+            seeds.add(uid)
         if uid in wanted or not uid.startswith("model."):
             continue
         wanted.add(uid)
@@ -144,6 +147,14 @@ def floor_script(manifest_path: Path, out: Path) -> int:
     parts = []
     schemas = sorted({nodes[u]["schema"] for u in order})
     parts.extend(f'create schema if not exists "{s}";' for s in schemas)
+    # seeds are input, not work: copied from the dbt-built warehouse (attached as dbtwh by floor_step)
+    for uid in sorted(seeds):
+        seed = manifest["nodes"][uid]
+        parts.append(
+            f'create schema if not exists "{seed["schema"]}";\n'
+            f"create or replace table {seed['relation_name']} as "
+            f'select * from dbtwh."{seed["schema"]}"."{seed["alias"]}";'
+        )
     for uid in order:
         node = nodes[uid]
         code = node.get("compiled_code")
@@ -155,17 +166,20 @@ def floor_script(manifest_path: Path, out: Path) -> int:
     return len(order)
 
 
-def floor_step(raw: Path, work: Path, script: Path) -> dict:
+def floor_step(raw: Path, work: Path, script: Path, dbt_wh: Path) -> dict:
     wh = fresh_copy(raw, work / "floor")
     code = (
         "import duckdb, sys\n"
         "con = duckdb.connect(sys.argv[1])\n"
         "con.execute('set threads = 2')\n"
+        "con.execute(f\"attach '{sys.argv[3]}' as dbtwh (read_only)\")\n"
         "con.execute(open(sys.argv[2]).read())\n"
         "con.close()\n"
     )
     wall, rss, rc = run_measured(
-        [str(PYTHON), "-c", code, str(wh), str(script)], dict(os.environ), work / "floor" / "floor.log"
+        [str(PYTHON), "-c", code, str(wh), str(script), str(dbt_wh)],
+        dict(os.environ),
+        work / "floor" / "floor.log",
     )
     if rc:
         raise SystemExit(f"floor failed, see {work / 'floor' / 'floor.log'}")
@@ -237,7 +251,7 @@ def main() -> int:
             script = work / "floor_fulfilment.sql"
             n = floor_script(work / "run" / "target" / "manifest.json", script)
             print(f"floor script: {n} models → {script}")
-        fl = floor_step(raw, work, script)
+        fl = floor_step(raw, work, script, work / "run" / "warehouse.duckdb")
         floors.append(fl["wall"])
         print(f"floor: {fl['wall']:.1f} s wall, peak RSS {fl['rss']:,.0f} MB", flush=True)
         if i == 0:
