@@ -41,20 +41,8 @@ ordered_skus as (
 
 snapshot_candidates as (
 
-    select
-        s.order_key,
-        s.sku,
-        s.ordered_qty,
-        i.warehouse_code,
-        i.available_qty,
-        row_number() over (
-            partition by s.order_key, s.sku, i.warehouse_code
-            order by i.snapshot_at desc
-        ) as snapshot_rank
-    from ordered_skus as s
-    inner join snapshots as i
-        on i.sku = s.sku
-        and i.snapshot_at <= s.paid_at
+    -- the latest snapshot at or before payment in each warehouse (macros/latest_snapshot.sql)
+    {{ latest_snapshot_per_warehouse('ordered_skus', 'snapshots') }}
 
 ),
 
@@ -69,7 +57,6 @@ stock_at_payment as (
     left join snapshot_candidates as c
         on c.order_key = s.order_key
         and c.sku = s.sku
-        and c.snapshot_rank = 1
     group by s.order_key, s.sku, s.ordered_qty
 
 ),

@@ -1,3 +1,7 @@
+-- Materialised as a table, not a view like the rest of staging: a window function over millions of raw
+-- rows that several models and a dozen data tests read; as a view each reader recomputed it (bench/RESULTS.md).
+{{ config(materialized='table') }}
+
 -- One row per tracking number, from its latest push: carrier, latest 快递100 state, newest and first
 -- node time, and signed_at = the time of the first node with state 3 (签收). A number whose pushes
 -- all have an empty history still gets a row (node times null).

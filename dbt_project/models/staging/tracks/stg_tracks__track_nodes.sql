@@ -1,3 +1,7 @@
+-- Materialised as a table, not a view like the rest of staging: a window function over millions of raw
+-- rows that several models and a dozen data tests read; as a view each reader recomputed it (bench/RESULTS.md).
+{{ config(materialized='table') }}
+
 -- 快递100 track nodes, current state: for each tracking number the nodes of its latest push only
 -- (a later push carries the whole history and supersedes the earlier ones). The latest push is the
 -- one with the newest node, then the latest export/load, then the file and the push's position.

@@ -1,3 +1,7 @@
+-- Materialised as a table, not a view like the rest of staging: a window function over millions of raw
+-- rows that several models and a dozen data tests read; as a view each reader recomputed it (bench/RESULTS.md).
+{{ config(materialized='table') }}
+
 -- Warehouse log events. An event logged in several files (a re-exported log) is kept once, from the
 -- latest file; identical rows within one file are distinct events (two units scanned) and all stay.
 with
