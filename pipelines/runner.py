@@ -71,7 +71,25 @@ def ensure_dbt_manifest() -> bool:
     return True
 
 
+SETTINGS_ENV = ("ORDERLENS_LANDING", "ORDERLENS_WAREHOUSE", "ORDERLENS_PUBLISHED", "ORDERLENS_AS_OF")
+
+
 def run_all(settings: Settings, log_level: str = "INFO") -> RunSummary:
+    """Run every asset in-process with these settings. The ORDERLENS_* variables the steps read are set for
+    the run only and restored afterwards, so a second run in the same process (tests, notebooks) that
+    leaves, say, the published folder to its default does not inherit the first run's."""
+    saved = {name: os.environ.get(name) for name in SETTINGS_ENV}
+    try:
+        return _run_all(settings, log_level)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_all(settings: Settings, log_level: str) -> RunSummary:
     import dagster as dg
 
     from .definitions import load_definitions

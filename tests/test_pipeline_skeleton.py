@@ -105,3 +105,13 @@ def test_every_run_leaves_the_days_difference_export(skeleton_run):
         rows = list(book[label].iter_rows(values_only=True))
         assert list(rows[0]) == HEADERS
         assert len(rows) - 1 == by_type.get(dtype, 0), label
+
+
+def test_a_run_leaves_the_process_environment_as_it_found_it(skeleton_run):
+    """run_all sets ORDERLENS_* for its steps only: a later run_all in the same process that leaves the
+    published folder to its default must not publish into the first run's folder (conftest clears them)."""
+    import os
+
+    from pipelines.runner import SETTINGS_ENV
+
+    assert {name: os.environ.get(name) for name in SETTINGS_ENV} == dict.fromkeys(SETTINGS_ENV)
