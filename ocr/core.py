@@ -377,12 +377,31 @@ def _map_chunks(fn: str, paths, processes: int, batch: int, kw: dict, progress=N
                 progress(got)
         return out
     import multiprocessing as mp
+    import warnings
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ctx.Pool(min(processes, len(chunks))) as pool:
-        # imap keeps the order given and hands each finished chunk over as soon as it is done
-        for got in pool.imap(_worker, [(fn, c, kw) for c in chunks], chunksize=1):
+    done = 0
+    try:
+        # a process pool that says so when a worker dies (multiprocessing.Pool would replace the worker and
+        # wait forever for its lost chunk); map keeps the order given and hands chunks over as they finish
+        with ProcessPoolExecutor(max_workers=min(processes, len(chunks)), mp_context=ctx) as pool:
+            for got in pool.map(_worker, [(fn, c, kw) for c in chunks]):
+                out.extend(got)
+                done += 1
+                if progress:
+                    progress(got)
+    except BrokenProcessPool as exc:
+        warnings.warn(
+            f"OCR worker processes died ({exc}); reading the remaining {len(chunks) - done} batches in this "
+            "process",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        for c in chunks[done:]:
+            got = _worker((fn, c, kw))
             out.extend(got)
             if progress:
                 progress(got)
