@@ -25,11 +25,13 @@ class OrderlensTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "model":
             folder = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "marts"
             return "staging" if folder == "staging" else "marts"
+        if dbt_resource_props["resource_type"] == "seed":  # small reference data read by the staging layer
+            return "staging"
         return super().get_group_name(dbt_resource_props)
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         owners = list(super().get_owners(dbt_resource_props) or [])
-        if dbt_resource_props["resource_type"] == "model":
+        if dbt_resource_props["resource_type"] in ("model", "seed"):
             owners.append("team:analytics-engineering")
         return owners
 
