@@ -192,11 +192,14 @@ def test_schedule_crons_and_jobs(defs):
         tick = next(cron_string_iterator(start, schedule.cron_schedule, schedule.execution_timezone))
         assert tick.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") == expected, name
     sla = defs.resolve_job_def("sla_pass")
+    from pipelines.notify.sources import ALERT_SOURCES
+
+    # every alert mart (SLA, logistics, correction actions, the signals) and the delivery, nothing else
     assert set(sla.asset_layer.executable_asset_keys) == {
-        dg.AssetKey(["marts", "fct_sla_alerts"]),
-        dg.AssetKey(["marts", "fct_logistics_exceptions"]),
+        *(dg.AssetKey(src.table.split(".")) for src in ALERT_SOURCES),
         dg.AssetKey(["ops", "alert_deliveries"]),
     }
+    assert dg.AssetKey(["marts", "fct_sla_alerts"]) in sla.asset_layer.executable_asset_keys
 
 
 @pytest.mark.slow
@@ -224,7 +227,9 @@ def test_the_sla_pass_job_rebuilds_the_alert_marts_and_sends_nothing_twice(
         result = job.execute_in_process(run_config=request.run_config, instance=instance)
     assert result.success
     built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert built == {"marts/fct_sla_alerts", "marts/fct_logistics_exceptions", "ops/alert_deliveries"}
+    from pipelines.notify.sources import ALERT_SOURCES
+
+    assert built == {src.table.replace(".", "/") for src in ALERT_SOURCES} | {"ops/alert_deliveries"}
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert "snapshot_fresh" in checks and "no_failed_deliveries" in checks
     with duckdb.connect(str(warehouse), read_only=True) as con:
