@@ -922,10 +922,23 @@ def render_many(items: list[tuple[dict, str, int, str]], processes: int = 2, pro
         ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
         n = min(processes, len(items))
         chunk = max(1, min(8, len(items) // (n * 8)))
-        with ctx.Pool(n, maxtasksperchild=500) as pool:
-            for _ in pool.imap_unordered(_render_to_file, items, chunksize=chunk):
-                if bar is not None:
-                    bar.update(1)
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        done: set[int] = set()
+        try:
+            # raises when a worker dies (multiprocessing.Pool would replace it and wait forever)
+            with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+                for i, _ in enumerate(pool.map(_render_to_file, items, chunksize=chunk)):
+                    done.add(i)
+                    if bar is not None:
+                        bar.update(1)
+        except BrokenProcessPool:
+            for i, it in enumerate(items):  # render what is left here; same bytes either way
+                if i not in done:
+                    _render_to_file(it)
+                    if bar is not None:
+                        bar.update(1)
     finally:
         if bar is not None:
             bar.close()
