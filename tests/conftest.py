@@ -73,6 +73,23 @@ def skeleton_run(douyin_landing, tmp_path_factory, dbt_manifest, dagster_home):
 
 
 @pytest.fixture(scope="session")
+def generated_zone_run(tmp_path_factory, dbt_manifest, dagster_home):
+    """One pipeline run on a generated zone (1,800 orders, 25 days, seed 23, no receipts), shared READ-ONLY by
+    the fulfilment and the KPI/signal tests (open the warehouse read_only). Returns (zone, settings, summary,
+    result of run_all)."""
+    from pipelines.runner import run_all
+    from pipelines.settings import load_settings
+    from pipelines.synthetic import generate
+
+    zone = tmp_path_factory.mktemp("generated") / "landing"
+    summary = generate(zone, orders=1800, days=25, seed=23, receipts=False, progress=False)
+    settings = load_settings(str(zone), str(zone.parent / "warehouse.duckdb"), summary["as_of"])
+    result = run_all(settings)
+    assert result.success, result.errors
+    return zone, settings, summary, result
+
+
+@pytest.fixture(scope="session")
 def dashboard_run(tmp_path_factory, dbt_manifest, dagster_home):
     """One pipeline run on a small generated zone (1,200 orders, no receipts) and a users file with one
     user per role, shared by the dashboard tests (AppTest and browser). Passwords: <role>-pass."""

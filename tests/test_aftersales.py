@@ -4,12 +4,9 @@ rpt_aftersales_weekly (aftersales_weekly.csv), int_mis_shipments (mis_shipments.
 (correction_actions.csv), int_kpi_aftersales_daily (derived from tracking.csv, mis_shipments.csv and the
 tickets), the planted cluster, the rejected tickets end to end, and the HTML pages."""
 
-import csv
 import datetime as dt
 import json
 from collections import defaultdict
-from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -18,44 +15,11 @@ from pipelines.reports.aftersales import week_label
 from pipelines.runner import run_all
 from pipelines.settings import load_settings
 from pipelines.synthetic import generate
+from tests.truthcheck import as_text, assert_same, truth_rows
 
 # anomaly_rate 0.1 on 2,000 orders plants 10 mis-shipments (both kinds with seed 5) and a 20-ticket cluster
 ORDERS, DAYS, SEED, ANOMALY_RATE = 2000, 28, 5, 0.1
 FMT = "%Y-%m-%d %H:%M:%S"
-
-
-def _truth(zone: Path, name: str) -> list[dict]:
-    with open(zone / "_truth" / name, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _text(value, decimals: int | None = None) -> str:
-    """A warehouse value written the way the truth CSVs write it (floats with the truth's decimals)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:.{decimals}f}"
-    if isinstance(value, dt.datetime):
-        return value.strftime(FMT)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, list):
-        return "|".join(value)
-    return str(value)
-
-
-def _compare(truth: list[tuple], ours: list[tuple], what: str) -> None:
-    truth, ours = sorted(truth), sorted(ours)
-    if ours != truth:
-        truth_set, ours_set = set(truth), set(ours)
-        missing = [r for r in truth if r not in ours_set][:10]
-        extra = [r for r in ours if r not in truth_set][:10]
-        lines = "\n".join([f"  missing {r}" for r in missing] + [f"  extra   {r}" for r in extra])
-        pytest.fail(f"{what}: {len(ours)} rows, truth {len(truth)}\n{lines}")
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +56,10 @@ TICKET_COLUMNS = [
 
 def test_every_ticket_matches_the_truth(generated_run):
     zone, con, _, _ = generated_run
-    truth = [tuple(row[c] for c in TICKET_COLUMNS) for row in _truth(zone, "aftersales_tickets.csv")]
+    truth = [tuple(row[c] for c in TICKET_COLUMNS) for row in truth_rows(zone, "aftersales_tickets.csv")]
     rows = con.execute(f"select {', '.join(TICKET_COLUMNS)} from marts.fct_aftersales").fetchall()
     assert all(isinstance(r[TICKET_COLUMNS.index("reason_tags")], list) for r in rows)  # a list, not text
-    _compare(truth, [tuple(_text(v, 2) for v in r) for r in rows], "fct_aftersales")
+    assert_same("fct_aftersales", [tuple(as_text(v, 2) for v in r) for r in rows], truth)
     # the association is not trivially empty: multi-tag tickets, returning customers, differing items
     column = {c: [r[i] for r in truth] for i, c in enumerate(TICKET_COLUMNS)}
     assert sum("|" in t for t in column["reason_tags"]) >= 3
@@ -108,8 +72,8 @@ def test_each_ticket_carries_its_orders_payments_and_match_status(generated_run)
     """The ticket's payments come from the three-way match (both payment streams): paid amount, match
     status and difference type equal the truth's for the ticket's order."""
     zone, con, _, _ = generated_run
-    orders = {r["order_key"]: r for r in _truth(zone, "orders.csv")}
-    tickets = _truth(zone, "aftersales_tickets.csv")
+    orders = {r["order_key"]: r for r in truth_rows(zone, "orders.csv")}
+    tickets = truth_rows(zone, "aftersales_tickets.csv")
     truth = [
         (
             t["ticket_no"],
@@ -124,19 +88,19 @@ def test_each_ticket_carries_its_orders_payments_and_match_status(generated_run)
     rows = con.execute(
         "select ticket_no, paid_amount, match_status, difference_type from marts.fct_aftersales"
     ).fetchall()
-    _compare(truth, [tuple(_text(v, 2) for v in r) for r in rows], "fct_aftersales payments")
+    assert_same("fct_aftersales payments", [tuple(as_text(v, 2) for v in r) for r in rows], truth)
     assert sum(r[2] == "pending" for r in rows) >= 1 and sum(r[2] == "matched" for r in rows) >= 1
 
 
 def test_every_weekly_row_matches_the_truth(generated_run):
     zone, con, _, _ = generated_run
-    truth_rows = _truth(zone, "aftersales_weekly.csv")
-    columns = list(truth_rows[0])
+    weekly_truth = truth_rows(zone, "aftersales_weekly.csv")
+    columns = list(weekly_truth[0])
     decimals = {c: 2 if c == "avg_handling_minutes" else 4 for c in columns}
     rows = con.execute(f"select {', '.join(columns)} from marts.rpt_aftersales_weekly").fetchall()
-    ours = [tuple(_text(v, decimals[c]) for v, c in zip(r, columns, strict=True)) for r in rows]
-    _compare([tuple(r[c] for c in columns) for r in truth_rows], ours, "rpt_aftersales_weekly")
-    assert len({r["week_start"] for r in truth_rows}) >= 4
+    ours = [tuple(as_text(v, decimals[c]) for v, c in zip(r, columns, strict=True)) for r in rows]
+    assert_same("rpt_aftersales_weekly", ours, [tuple(r[c] for c in columns) for r in weekly_truth])
+    assert len({r["week_start"] for r in weekly_truth}) >= 4
 
 
 def test_the_planted_cluster_is_rank_1_with_its_category_and_warehouse(generated_run):
@@ -146,11 +110,11 @@ def test_the_planted_cluster_is_rank_1_with_its_category_and_warehouse(generated
     assert (cluster["tag"], cluster["category"], cluster["warehouse"]) == ("包装破损", "猫砂系列", "WH-CD")
     cluster_orders = {
         r["order_key"]
-        for r in _truth(zone, "orders.csv")
+        for r in truth_rows(zone, "orders.csv")
         if "aftersales_cluster" in r["anomalies"].split(";")
     }
     per_week = defaultdict(int)
-    for t in _truth(zone, "aftersales_tickets.csv"):
+    for t in truth_rows(zone, "aftersales_tickets.csv"):
         if t["order_key"] in cluster_orders and cluster["tag"] in t["reason_tags"].split("|"):
             day = dt.datetime.strptime(t["applied_at"], FMT).date()
             per_week[day - dt.timedelta(days=day.weekday())] += 1
@@ -178,23 +142,23 @@ def test_mis_shipments_match_the_truth(generated_run):
         "tracking_no",
         "detected_at",
     ]
-    truth = [tuple(r[c] for c in columns) for r in _truth(zone, "mis_shipments.csv")]
+    truth = [tuple(r[c] for c in columns) for r in truth_rows(zone, "mis_shipments.csv")]
     rows = con.execute(f"select {', '.join(columns)} from intermediate.int_mis_shipments").fetchall()
-    _compare(truth, [tuple(_text(v) for v in r) for r in rows], "int_mis_shipments")
+    assert_same("int_mis_shipments", [tuple(as_text(v) for v in r) for r in rows], truth)
     assert {r[1] for r in truth} == {"wrong_item", "missing_gift"}
 
 
 def test_every_correction_action_matches_the_truth(generated_run):
     zone, con, _, _ = generated_run
     columns = ["trigger_ref", "action_type", "target", "warehouse_code", "sku", "created_at"]
-    truth = [tuple(r[c] for c in columns) for r in _truth(zone, "correction_actions.csv")]
+    truth = [tuple(r[c] for c in columns) for r in truth_rows(zone, "correction_actions.csv")]
     rows = con.execute(f"select {', '.join(columns)} from marts.fct_correction_actions").fetchall()
-    _compare(truth, [tuple(_text(v) for v in r) for r in rows], "fct_correction_actions")
+    assert_same("fct_correction_actions", [tuple(as_text(v) for v in r) for r in rows], truth)
     kinds = defaultdict(int)
     for r in truth:
         kinds[r[1]] += 1
     assert set(kinds) == {"freeze_order", "qc_task", "supplier_alert"}
-    assert kinds["qc_task"] < len(_truth(zone, "mis_shipments.csv"))  # a SKU mis-shipped twice: one task
+    assert kinds["qc_task"] < len(truth_rows(zone, "mis_shipments.csv"))  # a SKU mis-shipped twice: one task
 
 
 def test_rejected_tickets_are_audited_and_not_in_the_mart(generated_run):
@@ -203,7 +167,7 @@ def test_rejected_tickets_are_audited_and_not_in_the_mart(generated_run):
     zone, con, _, _ = generated_run
     truth = {
         (r["source_file"], int(r["row_number"]))
-        for r in _truth(zone, "rejected_rows.csv")
+        for r in truth_rows(zone, "rejected_rows.csv")
         if r["source"] == "aftersales"
     }
     audited = con.execute(
@@ -218,13 +182,13 @@ def test_rejected_tickets_are_audited_and_not_in_the_mart(generated_run):
     in_mart = {t for (t,) in con.execute("select ticket_no from marts.fct_aftersales").fetchall()}
     assert len(rejected_tickets) == len(truth) >= 3
     assert rejected_tickets & in_mart == set()
-    assert len(in_mart) == len(_truth(zone, "aftersales_tickets.csv"))
+    assert len(in_mart) == len(truth_rows(zone, "aftersales_tickets.csv"))
 
 
 def test_kpi_aftersales_daily_matches_values_derived_from_the_truth(generated_run):
     zone, con, _, _ = generated_run
     first_out: dict[str, dt.datetime] = {}
-    for parcel in _truth(zone, "tracking.csv"):
+    for parcel in truth_rows(zone, "tracking.csv"):
         if parcel["outbound_at"]:
             at = dt.datetime.strptime(parcel["outbound_at"], FMT)
             for key in parcel["order_keys"].split(";"):
@@ -233,10 +197,10 @@ def test_kpi_aftersales_daily_matches_values_derived_from_the_truth(generated_ru
     for at in first_out.values():
         shipped[at.date()] += 1
     mis = defaultdict(set)
-    for m in _truth(zone, "mis_shipments.csv"):
+    for m in truth_rows(zone, "mis_shipments.csv"):
         mis[dt.datetime.strptime(m["detected_at"], FMT).date()].add(m["order_key"])
     seconds = defaultdict(list)
-    for t in _truth(zone, "aftersales_tickets.csv"):
+    for t in truth_rows(zone, "aftersales_tickets.csv"):
         if t["resolved_at"]:
             resolved = dt.datetime.strptime(t["resolved_at"], FMT)
             applied = dt.datetime.strptime(t["applied_at"], FMT)
@@ -260,7 +224,7 @@ def test_kpi_aftersales_daily_matches_values_derived_from_the_truth(generated_ru
 
 def test_the_weekly_report_is_written_as_html_pages(generated_run):
     zone, _, _, settings = generated_run
-    weekly = _truth(zone, "aftersales_weekly.csv")
+    weekly = truth_rows(zone, "aftersales_weekly.csv")
     tags_per_week = defaultdict(set)
     for row in weekly:
         tags_per_week[row["week_start"]].add(row["reason_tag"])

@@ -4,61 +4,18 @@ bases (outbound_packages.csv, inquiry_orders.csv); rpt_channel_health (channel_h
 fct_stockout_streaks (stockout_streaks.csv), fct_order_risks (order_risks.csv)."""
 
 import csv
-import datetime as dt
 import json
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.runner import run_all
-from pipelines.settings import load_settings
-from pipelines.synthetic import generate
-
-
-def _truth(zone: Path, name: str) -> list[dict]:
-    with open(zone / "_truth" / name, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _text(value) -> str:
-    """A warehouse value written the way the truth CSVs write it (decimals keep their scale)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
-
-
-def _compare(con, zone: Path, relation: str, truth_file: str, columns: list[str]) -> int:
-    truth = sorted(tuple(row[c] for c in columns) for row in _truth(zone, truth_file))
-    ours = sorted(
-        tuple(_text(v) for v in row)
-        for row in con.execute(f"select {', '.join(columns)} from {relation}").fetchall()
-    )
-    if ours != truth:
-        truth_set, ours_set = set(truth), set(ours)
-        missing = [r for r in truth if r not in ours_set][:10]
-        extra = [r for r in ours if r not in truth_set][:10]
-        lines = "\n".join([f"  missing {r}" for r in missing] + [f"  extra   {r}" for r in extra])
-        pytest.fail(f"{relation}: {len(ours)} rows, truth {len(truth)}; columns {columns}\n{lines}")
-    return len(truth)
+from tests.truthcheck import compare, truth_rows
 
 
 @pytest.fixture(scope="module")
-def generated_run(tmp_path_factory):
-    zone = tmp_path_factory.mktemp("signals") / "landing"
-    summary = generate(zone, orders=1800, days=25, seed=23, receipts=False, progress=False)
-    settings = load_settings(str(zone), str(zone.parent / "warehouse.duckdb"), summary["as_of"])
-    result = run_all(settings)
-    assert result.success, result.errors
+def generated_run(generated_zone_run):
+    zone, settings, summary, result = generated_zone_run
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         yield zone, con, result, summary
 
@@ -76,19 +33,31 @@ KPI_COLUMNS = [
 def test_outbound_packages_match_the_truth(generated_run):
     zone, con, _, _ = generated_run
     columns = ["tracking_no", "warehouse_code", "first_scanned_at", "handed_over_at", "outbound_seconds"]
-    n = _compare(con, zone, "intermediate.int_outbound_packages", "outbound_packages.csv", columns)
+    n = compare(
+        con, zone, "intermediate.int_outbound_packages", "outbound_packages.csv", columns, decimal_places=None
+    )
     assert n > 1500
 
 
 def test_inquiring_orders_match_the_truth(generated_run):
     zone, con, _, _ = generated_run
     columns = ["order_key", "first_inquiry_at", "inquiries", "logistics_inquiries"]
-    assert _compare(con, zone, "intermediate.int_inquiries_by_order", "inquiry_orders.csv", columns) > 0
+    assert (
+        compare(
+            con,
+            zone,
+            "intermediate.int_inquiries_by_order",
+            "inquiry_orders.csv",
+            columns,
+            decimal_places=None,
+        )
+        > 0
+    )
 
 
 def test_kpi_daily_matches_the_truth(generated_run):
     zone, con, _, summary = generated_run
-    days = _compare(con, zone, "marts.fct_kpi_daily", "kpi_daily.csv", KPI_COLUMNS)
+    days = compare(con, zone, "marts.fct_kpi_daily", "kpi_daily.csv", KPI_COLUMNS, decimal_places=None)
     assert days == 25  # every day of the window, up to the as_of day
     columns = [c for (c,) in con.execute("select column_name from (describe marts.fct_kpi_daily)").fetchall()]
     assert columns == [
@@ -114,13 +83,25 @@ def test_kpi_daily_matches_the_truth(generated_run):
 def test_kpi_daily_by_warehouse_matches_the_truth(generated_run):
     zone, con, _, _ = generated_run
     columns = ["day", "warehouse_code", "packages", "avg_outbound_seconds"]
-    assert _compare(con, zone, "marts.fct_kpi_daily_warehouse", "kpi_daily_warehouse.csv", columns) > 0
+    assert (
+        compare(
+            con,
+            zone,
+            "marts.fct_kpi_daily_warehouse",
+            "kpi_daily_warehouse.csv",
+            columns,
+            decimal_places=None,
+        )
+        > 0
+    )
 
 
 def test_channel_health_matches_the_truth(generated_run):
     zone, con, _, _ = generated_run
     columns = ["day", "channel", "channel_id", "orders", "unpaid_after_72h", "unpaid_rate", "alert"]
-    assert _compare(con, zone, "marts.rpt_channel_health", "channel_health.csv", columns) > 0
+    assert (
+        compare(con, zone, "marts.rpt_channel_health", "channel_health.csv", columns, decimal_places=None) > 0
+    )
     # the planted bad live room, and only it, raises the alert
     bad_room = json.loads((zone / "_truth" / "meta.json").read_text(encoding="utf-8"))["planted"][
         "bad_live_room"
@@ -134,7 +115,10 @@ def test_channel_health_matches_the_truth(generated_run):
 def test_stockout_streaks_match_the_truth(generated_run):
     zone, con, _, _ = generated_run
     columns = ["sku", "warehouse_scope", "first_order_at", "last_order_at", "orders_blocked"]
-    assert _compare(con, zone, "marts.fct_stockout_streaks", "stockout_streaks.csv", columns) > 0
+    assert (
+        compare(con, zone, "marts.fct_stockout_streaks", "stockout_streaks.csv", columns, decimal_places=None)
+        > 0
+    )
     # the purchasing alert names the supplier of the SKU and exactly orders_blocked orders
     catalogue = {r["商家编码"]: r["供应商"] for r in _csv(zone / "products" / "sku_master.csv")}
     for sku, supplier, order_keys, blocked in con.execute(
@@ -152,7 +136,7 @@ def _csv(path: Path) -> list[dict]:
 def test_order_risks_match_the_truth(generated_run):
     zone, con, _, _ = generated_run
     columns = ["order_key", "risk_type", "detail", "detected_at"]
-    assert _compare(con, zone, "marts.fct_order_risks", "order_risks.csv", columns) > 0
+    assert compare(con, zone, "marts.fct_order_risks", "order_risks.csv", columns, decimal_places=None) > 0
 
 
 def test_order_history_keeps_every_address_the_exports_showed(generated_run):
@@ -160,7 +144,7 @@ def test_order_history_keeps_every_address_the_exports_showed(generated_run):
     (2 or 1), and no other order's address ever changes."""
     zone, con, _, _ = generated_run
     planted = {}
-    for row in _truth(zone, "orders.csv"):
+    for row in truth_rows(zone, "orders.csv"):
         anomalies = row["anomalies"].split(";")
         if "address_changed_2" in anomalies:
             planted[row["order_key"]] = 2
@@ -229,9 +213,9 @@ def test_risk_page_shows_the_mart_signals(generated_run, monkeypatch):
         "订单风险 Order risks": f"{risks:,}",
     }
     truth_counts = (
-        sum(r["alert"] == "true" for r in _truth(zone, "channel_health.csv")),
-        len(_truth(zone, "stockout_streaks.csv")),
-        len(_truth(zone, "order_risks.csv")),
+        sum(r["alert"] == "true" for r in truth_rows(zone, "channel_health.csv")),
+        len(truth_rows(zone, "stockout_streaks.csv")),
+        len(truth_rows(zone, "order_risks.csv")),
     )
     assert (channel, streaks, risks) == truth_counts
     assert min(truth_counts) > 0  # the generator plants every kind of signal

@@ -41,6 +41,7 @@ from pipelines.receipts import RAW_COLUMNS
 from pipelines.runner import run_all
 from pipelines.settings import load_settings
 from pipelines.synthetic import generate
+from tests.truthcheck import as_text, assert_same, truth_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -60,40 +61,11 @@ MATCH_COLUMNS = [
 ]
 
 
-def _truth(zone: Path, name: str) -> list[dict]:
-    with open(zone / "_truth" / name, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value)
-
-
-def _same(name: str, ours: list[tuple], truth: list[tuple]) -> None:
-    ours, truth = sorted(ours), sorted(truth)
-    if ours != truth:
-        truth_set, ours_set = set(truth), set(ours)
-        missing = [r for r in truth if r not in ours_set][:10]
-        extra = [r for r in ours if r not in truth_set][:10]
-        lines = "\n".join([f"  missing {r}" for r in missing] + [f"  extra   {r}" for r in extra])
-        pytest.fail(f"{name}: {len(ours)} rows, truth {len(truth)}\n{lines}")
-
-
 def fill_perfect_receipts(con: duckdb.DuckDBPyConnection, zone: Path) -> int:
     """raw.bank_receipts from _truth/receipts.csv: what a perfect OCR of every receipt file would read."""
     con.execute("delete from raw.bank_receipts")
     rows = []
-    for r in _truth(zone, "receipts.csv"):
+    for r in truth_rows(zone, "receipts.csv"):
         rec = dict.fromkeys(RAW_COLUMNS)
         rec.update(
             source_file=r["source_file"],
@@ -156,12 +128,12 @@ def reconciled(tmp_path_factory):
 
 def test_three_way_match_equals_the_truth(reconciled):
     zone, con, *_ = reconciled
-    truth = [tuple(r[c] for c in MATCH_COLUMNS) for r in _truth(zone, "three_way_match.csv")]
+    truth = [tuple(r[c] for c in MATCH_COLUMNS) for r in truth_rows(zone, "three_way_match.csv")]
     ours = [
-        tuple(_text(v) for v in r)
+        tuple(as_text(v) for v in r)
         for r in con.execute(f"select {', '.join(MATCH_COLUMNS)} from marts.fct_three_way_match").fetchall()
     ]
-    _same("fct_three_way_match", ours, truth)
+    assert_same("fct_three_way_match", ours, truth)
     kinds = Counter(r[9] or "matched" for r in truth)
     # the zone exercises every difference type (else the comparison proves less than it claims)
     assert set(kinds) >= {
@@ -184,21 +156,23 @@ def test_order_match_columns_equal_orders_truth(reconciled):
         "paid_amount",
         "logistics_state",
     ]
-    truth = [tuple(r[c] for c in cols) for r in _truth(zone, "orders.csv") if r["in_match_scope"] == "true"]
+    truth = [
+        tuple(r[c] for c in cols) for r in truth_rows(zone, "orders.csv") if r["in_match_scope"] == "true"
+    ]
     ours = [
-        tuple(_text(v) for v in r)
+        tuple(as_text(v) for v in r)
         for r in con.execute(
             f"select {', '.join(cols)} from marts.fct_three_way_match where item_type = 'order'"
         ).fetchall()
     ]
-    _same("fct_three_way_match orders", ours, truth)
+    assert_same("fct_three_way_match orders", ours, truth)
 
 
 def test_payments_buckets_and_allocations_equal_the_truth(reconciled):
     zone, con, *_ = reconciled
     truth = [
         (r["payment_ref"], r["kind"], r["amount"], r["bucket"], r["allocations"])
-        for r in _truth(zone, "payments.csv")
+        for r in truth_rows(zone, "payments.csv")
     ]
     ours = con.execute(
         """
@@ -217,28 +191,28 @@ def test_payments_buckets_and_allocations_equal_the_truth(reconciled):
         left join marts.fct_three_way_match m on m.match_key = p.payment_ref and m.item_type = 'payment'
         """
     ).fetchall()
-    _same("payments", [tuple(_text(v) for v in r) for r in ours], truth)
+    assert_same("payments", [tuple(as_text(v) for v in r) for r in ours], truth)
     truth_alloc = [
         (r["payment_ref"], r["order_key"], r["order_no"], r["allocated_amount"])
-        for r in _truth(zone, "payment_allocations.csv")
+        for r in truth_rows(zone, "payment_allocations.csv")
     ]
     ours_alloc = con.execute(
         "select payment_ref, order_key, order_no, allocated_amount from intermediate.int_payment_allocations "
         "where payment_ref like 'receipt:%'"
     ).fetchall()
-    _same("payment_allocations", [tuple(_text(v) for v in r) for r in ours_alloc], truth_alloc)
+    assert_same("payment_allocations", [tuple(as_text(v) for v in r) for r in ours_alloc], truth_alloc)
     # multi-order receipts are in the zone (20% of B2B payments pay two orders)
     assert any(";" in r[4] for r in truth if r[1] == "receipt"), "no multi-order receipt in the zone"
     # a re-printed receipt is one payment: the truth lists two files for it, we count it once
-    assert any(";" in r["source_files"] for r in _truth(zone, "payments.csv")), "no re-print in the zone"
+    assert any(";" in r["source_files"] for r in truth_rows(zone, "payments.csv")), "no re-print in the zone"
 
 
 def test_misdirected_payers_equal_the_truth(reconciled):
     zone, con, *_ = reconciled
     cols = ["payer_name", "orphan_payments", "orphan_amount", "first_seen", "last_seen"]
-    truth = [tuple(r[c] for c in cols) for r in _truth(zone, "misdirected_payers.csv")]
+    truth = [tuple(r[c] for c in cols) for r in truth_rows(zone, "misdirected_payers.csv")]
     ours = con.execute(f"select {', '.join(cols)} from marts.rpt_misdirected_payers").fetchall()
-    _same("rpt_misdirected_payers", [tuple(_text(v) for v in r) for r in ours], truth)
+    assert_same("rpt_misdirected_payers", [tuple(as_text(v) for v in r) for r in ours], truth)
     assert len(truth) == 2
 
 
@@ -249,11 +223,11 @@ def test_daily_differences_hold_every_pending_row(reconciled):
             "difference_type", "responsible_team"]  # fmt: skip
     truth = [
         (report_date, *(r[c] for c in cols))
-        for r in _truth(zone, "three_way_match.csv")
+        for r in truth_rows(zone, "three_way_match.csv")
         if r["match_status"] == "pending"
     ]
     ours = con.execute(f"select report_date, {', '.join(cols)} from marts.rpt_daily_differences").fetchall()
-    _same("rpt_daily_differences", [tuple(_text(v) for v in r) for r in ours], truth)
+    assert_same("rpt_daily_differences", [tuple(as_text(v) for v in r) for r in ours], truth)
     assert (
         con.execute("select count(*) from marts.rpt_daily_differences where detail is null").fetchone()[0]
         == 0
@@ -263,19 +237,19 @@ def test_daily_differences_hold_every_pending_row(reconciled):
 def test_difference_rate_by_paid_day(reconciled):
     zone, con, *_ = reconciled
     scope, pending = Counter(), Counter()
-    for r in _truth(zone, "orders.csv"):
+    for r in truth_rows(zone, "orders.csv"):
         if r["in_match_scope"] == "true":
             scope[r["paid_at"][:10]] += 1
             pending[r["paid_at"][:10]] += r["match_status"] == "pending"
     truth = [(d, scope[d], pending[d], f"{pending[d] / scope[d]:.6f}") for d in scope]
     ours = [
-        (_text(d), n, p, f"{rate:.6f}")
+        (as_text(d), n, p, f"{rate:.6f}")
         for d, n, p, rate in con.execute(
             "select day, orders_in_scope, orders_pending, difference_rate "
             "from intermediate.int_kpi_reconciliation_daily"
         ).fetchall()
     ]
-    _same("int_kpi_reconciliation_daily", ours, truth)
+    assert_same("int_kpi_reconciliation_daily", ours, truth)
 
 
 def test_conservation_by_stream(reconciled):
@@ -287,15 +261,15 @@ def test_conservation_by_stream(reconciled):
             "from intermediate.int_three_way_match_conservation"
         ).fetchall()
     }
-    payments = _truth(zone, "payments.csv")
-    assert rows["orders"][:2] == (len(_truth(zone, "orders.csv")),) * 2
+    payments = truth_rows(zone, "payments.csv")
+    assert rows["orders"][:2] == (len(truth_rows(zone, "orders.csv")),) * 2
     assert rows["payments"] == (
         len(payments),
         len(payments),
         sum(r["bucket"] == "needs_review" for r in payments),
         0,
     )
-    assert rows["tracking_numbers"][:2] == (len(_truth(zone, "tracking.csv")),) * 2
+    assert rows["tracking_numbers"][:2] == (len(truth_rows(zone, "tracking.csv")),) * 2
     assert all(r[-1] == 0 for r in rows.values()), rows
 
 
@@ -361,7 +335,7 @@ def test_export_csv_is_utf8_bom_with_the_same_rows(reconciled, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0] == HEADERS
-    expected = [[_text(v) for v in r] for dtype in TYPE_LABELS for r in _mart_rows(con).get(dtype, [])]
+    expected = [[as_text(v) for v in r] for dtype in TYPE_LABELS for r in _mart_rows(con).get(dtype, [])]
     assert rows[1:] == expected
 
 
