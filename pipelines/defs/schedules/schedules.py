@@ -26,18 +26,24 @@ sla_pass_job = dg.define_asset_job(
     "that the dashboards' snapshot is fresh. (The snapshot is not republished: it keeps one as_of.)",
     tags={"orderlens/trigger": "sla_pass"},
 )
-daily_report_job = dg.define_asset_job(
+
+
+def _whole_graph_job(name: str, trigger: str, description: str):
+    return dg.define_asset_job(
+        name, selection=dg.AssetSelection.all(), description=description, tags={"orderlens/trigger": trigger}
+    )
+
+
+daily_report_job = _whole_graph_job(
     "daily_difference_report",
-    selection=dg.AssetSelection.all(),
-    description="The whole graph at 09:00: every mart (the daily difference report included), its exports, "
+    "daily_report",
+    "The whole graph at 09:00: every mart (the daily difference report included), its exports, "
     "the published snapshot and alert delivery.",
-    tags={"orderlens/trigger": "daily_report"},
 )
-weekly_report_job = dg.define_asset_job(
+weekly_report_job = _whole_graph_job(
     "weekly_aftersales_report",
-    selection=dg.AssetSelection.all(),
-    description="The whole graph on Friday 18:00: the weekly after-sales report and everything it reads.",
-    tags={"orderlens/trigger": "weekly_report"},
+    "weekly_report",
+    "The whole graph on Friday 18:00: the weekly after-sales report and everything it reads.",
 )
 
 
@@ -53,34 +59,34 @@ def _request(prefix: str, context: dg.ScheduleEvaluationContext) -> dg.RunReques
     return dg.RunRequest(run_key=f"{prefix}-{as_of}", run_config=config, tags={"orderlens/as_of": as_of})
 
 
-@dg.schedule(
-    name="sla_pass_every_15_minutes",
-    job=sla_pass_job,
-    cron_schedule="*/15 * * * *",
-    execution_timezone=TIMEZONE,
-    description="SLA pass: fct_sla_alerts and fct_logistics_exceptions at the tick's time, then delivery.",
+def _as_of_schedule(name: str, job, cron: str, prefix: str, description: str) -> dg.ScheduleDefinition:
+    """A schedule whose run's as_of is the tick's scheduled time; run key `<prefix>-<as_of>`."""
+
+    @dg.schedule(name=name, job=job, cron_schedule=cron, execution_timezone=TIMEZONE, description=description)
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        return _request(prefix, context)
+
+    return _schedule
+
+
+sla_pass_every_15_minutes = _as_of_schedule(
+    "sla_pass_every_15_minutes",
+    sla_pass_job,
+    "*/15 * * * *",
+    "sla",
+    "SLA pass: fct_sla_alerts and fct_logistics_exceptions at the tick's time, then delivery.",
 )
-def sla_pass_every_15_minutes(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    return _request("sla", context)
-
-
-@dg.schedule(
-    name="daily_difference_report_0900",
-    job=daily_report_job,
-    cron_schedule="0 9 * * *",
-    execution_timezone=TIMEZONE,
-    description="Daily 09:00: the difference report (and its export) for finance.",
+daily_difference_report_0900 = _as_of_schedule(
+    "daily_difference_report_0900",
+    daily_report_job,
+    "0 9 * * *",
+    "daily",
+    "Daily 09:00: the difference report (and its export) for finance.",
 )
-def daily_difference_report_0900(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    return _request("daily", context)
-
-
-@dg.schedule(
-    name="weekly_aftersales_report_fri_1800",
-    job=weekly_report_job,
-    cron_schedule="0 18 * * 5",
-    execution_timezone=TIMEZONE,
-    description="Friday 18:00: the weekly after-sales attribution report.",
+weekly_aftersales_report_fri_1800 = _as_of_schedule(
+    "weekly_aftersales_report_fri_1800",
+    weekly_report_job,
+    "0 18 * * 5",
+    "weekly",
+    "Friday 18:00: the weekly after-sales attribution report.",
 )
-def weekly_aftersales_report_fri_1800(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    return _request("weekly", context)
