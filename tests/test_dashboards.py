@@ -348,6 +348,35 @@ def test_lookup_by_phone_digits_shows_personal_data_to_finance_and_no_amount_to_
     assert "没有找到" in at.warning[0].value
 
 
+AMOUNT_HEADERS = {"订单金额", "金额", "已付", "退款金额", "到账金额", "order_amount", "paid_amount", "line_amount",
+                  "refund_amount", "amount"}  # fmt: skip
+
+
+def test_warehouse_staff_see_no_amount_no_download_and_no_personal_data_on_any_of_their_pages(dash):
+    """The warehouse role: order lookup by scan, heatmap, exceptions — read-only, no amounts, PII masked."""
+    con, _ = dash
+    _, order_no, _, _, name, phone, _, number, _ = _excepted_order(con)
+    for page in existing_pages("warehouse"):
+        at = open_page("wh", page)
+        if page == "order_lookup":
+            at.text_input(key="lookup_term").input(number).run()  # a scanned tracking number
+            assert not at.exception, at.exception
+            assert _facts(at)["电话 phone"] == "*******" + phone[-4:]
+        if page == "heatmap":  # the busiest cell's order list too
+            top = con.execute(
+                "select day, warehouse_code from marts.fct_fulfillment_heatmap "
+                "order by overdue_unshipped_orders desc limit 1"
+            ).fetchone()
+            at.selectbox(key="heatmap_day").set_value(top[0]).run()
+            at.selectbox(key="heatmap_warehouse").set_value(top[1]).run()
+        headers = {c for frame in at.dataframe for c in frame.value.columns}
+        assert not headers & AMOUNT_HEADERS, (page, headers & AMOUNT_HEADERS)
+        assert not [m.label for m in at.metric if "金额" in m.label or "Amount" in m.label], page
+        assert not at.get("download_button"), page  # no `export`
+        shown = " ".join(frame.value.to_string() for frame in at.dataframe)
+        assert name not in shown and phone not in shown, page
+
+
 def test_a_view_run_on_its_own_refuses_without_a_signed_in_role(dash):
     """Defence in depth: each view checks the role itself, whatever page routing let it run."""
     at = AppTest.from_file(str(PAGES_DIR / "order_lines.py"), default_timeout=TIMEOUT)

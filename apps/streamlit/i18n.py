@@ -177,6 +177,14 @@ LABELS: dict[str, str] = {
     "时长": "Age",
     "发生时间": "Raised at",
     "已过小时数": "Hours since",
+    "付款时间": "Paid at",
+    "签收时间": "Signed at",
+    "创建日": "Day created",
+    "渠道": "Channel",
+    "渠道ID": "Channel ID",
+    "订单数": "Orders",
+    "72h未付款": "Unpaid after 72 h",
+    "未付款率": "Unpaid rate",
 }
 
 
