@@ -348,6 +348,35 @@ def test_lookup_by_phone_digits_shows_personal_data_to_finance_and_no_amount_to_
     assert "没有找到" in at.warning[0].value
 
 
+AMOUNT_HEADERS = {"订单金额", "金额", "已付", "退款金额", "到账金额", "order_amount", "paid_amount", "line_amount",
+                  "refund_amount", "amount"}  # fmt: skip
+
+
+def test_warehouse_staff_see_no_amount_no_download_and_no_personal_data_on_any_of_their_pages(dash):
+    """The warehouse role: order lookup by scan, heatmap, exceptions — read-only, no amounts, PII masked."""
+    con, _ = dash
+    _, order_no, _, _, name, phone, _, number, _ = _excepted_order(con)
+    for page in existing_pages("warehouse"):
+        at = open_page("wh", page)
+        if page == "order_lookup":
+            at.text_input(key="lookup_term").input(number).run()  # a scanned tracking number
+            assert not at.exception, at.exception
+            assert _facts(at)["电话 phone"] == "*******" + phone[-4:]
+        if page == "heatmap":  # the busiest cell's order list too
+            top = con.execute(
+                "select day, warehouse_code from marts.fct_fulfillment_heatmap "
+                "order by overdue_unshipped_orders desc limit 1"
+            ).fetchone()
+            at.selectbox(key="heatmap_day").set_value(top[0]).run()
+            at.selectbox(key="heatmap_warehouse").set_value(top[1]).run()
+        headers = {c for frame in at.dataframe for c in frame.value.columns}
+        assert not headers & AMOUNT_HEADERS, (page, headers & AMOUNT_HEADERS)
+        assert not [m.label for m in at.metric if "金额" in m.label or "Amount" in m.label], page
+        assert not at.get("download_button"), page  # no `export`
+        shown = " ".join(frame.value.to_string() for frame in at.dataframe)
+        assert name not in shown and phone not in shown, page
+
+
 def test_a_view_run_on_its_own_refuses_without_a_signed_in_role(dash):
     """Defence in depth: each view checks the role itself, whatever page routing let it run."""
     at = AppTest.from_file(str(PAGES_DIR / "order_lines.py"), default_timeout=TIMEOUT)
@@ -541,3 +570,70 @@ def test_receipt_review_shows_the_image_and_a_finance_correction_appends_one_par
     at = open_page("ana", "receipts")
     assert not [b for b in at.button if b.label == "保存 Save"]
     assert "张三" not in _frame(at, "复核原因").to_string()
+
+
+# --- heatmap cell clicks ---------------------------------------------------------------------------------
+
+
+def test_heatmap_cells_are_clickable_points_and_a_click_names_its_day_and_warehouse():
+    from apps.streamlit.charts import CELL_TRACE, fulfillment_heatmap, heatmap_cell
+
+    grid = pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2027-10-01", "2027-10-01", "2027-10-02", "2027-10-02"]),
+            "warehouse_code": ["WH-A", "WH-B", "WH-A", "WH-B"],
+            "overdue_unshipped_orders": [0, 3, 5, 0],
+        }
+    )
+    fig = fulfillment_heatmap(grid)
+    cells = [trace for trace in fig.data if trace.name == CELL_TRACE]
+    assert len(cells) == 1  # the overlay answering clicks (a Heatmap trace yields no selection points)
+    points = {(x, y): int(n) for x, y, n in zip(cells[0].x, cells[0].y, cells[0].customdata, strict=True)}
+    assert points == {
+        ("2027-10-01", "WH-A"): 0, ("2027-10-01", "WH-B"): 3, ("2027-10-02", "WH-A"): 5, ("2027-10-02", "WH-B"): 0,
+    }  # fmt: skip
+    assert fig.layout.clickmode == "event+select"
+
+    # the selection state st.plotly_chart(..., on_select="rerun") returns after a click on a cell
+    click = {"points": [{"curve_number": 1, "point_index": 2, "x": "2027-10-02", "y": "WH-A"}]}
+    assert heatmap_cell(click) == ("2027-10-02", "WH-A")
+    two = {"points": [click["points"][0], {"x": "2027-10-01", "y": "WH-B"}]}
+    assert heatmap_cell(two) == ("2027-10-01", "WH-B")  # the latest click
+    assert heatmap_cell({"points": [], "point_indices": [], "box": [], "lasso": []}) is None
+    assert heatmap_cell(None) is None
+    assert heatmap_cell({"points": [{"curve_number": 0}]}) is None  # no coordinates: not a cell
+
+
+# --- 中文 / English ---------------------------------------------------------------------------------------
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in str(text))
+
+
+def test_english_toggle_switches_titles_kpi_labels_and_column_headers(dash):
+    from apps.streamlit.i18n import LABELS, LANG_KEY
+
+    at = open_page("adm", "overview")
+    assert at.toggle(key=LANG_KEY).value is False  # Chinese by default
+    chinese_tiles = [m.label for m in at.metric]
+    chinese_columns = list(at.dataframe[0].value.columns)
+    at.toggle(key=LANG_KEY).set_value(True).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Overview"
+    assert [m.label for m in at.metric] == [LABELS[label] for label in chinese_tiles]
+    assert {"Orders paid", "On time 72 h", "Shipped within 24 h"} <= {m.label for m in at.metric}
+    assert list(at.dataframe[0].value.columns) == [LABELS[c] for c in chinese_columns]
+    assert list(at.dataframe[0].value.columns)[:2] == ["Day", "Orders paid"]
+
+    # the choice follows the user: every page's title and every table header is English
+    for page in existing_pages("admin"):
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+        assert at.title[0].value == LABELS[TITLES[page]], page
+        untranslated = [c for frame in at.dataframe for c in frame.value.columns if _has_cjk(c)]
+        assert not untranslated, (page, untranslated)
+        assert not [m.label for m in at.metric if _has_cjk(m.label.split(" · ")[0])], page
+
+    at.toggle(key=LANG_KEY).set_value(False).run()
+    assert at.title[0].value == TITLES[existing_pages("admin")[-1]]  # back to 中文

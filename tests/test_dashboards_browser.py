@@ -1,5 +1,5 @@
 """The dashboards in a real browser: `streamlit run` on a free loopback port, headless Chromium (Debian
-`chromium` + `chromium-driver`, driven by Selenium). Signs in, opens the heatmap and the order lookup,
+`chromium` + `chromium-driver`, driven by Selenium). Signs in, opens the heatmap (and clicks a cell) and the order lookup,
 checks what they show against the marts, checks that a warehouse user asking for a forbidden page by URL
 gets another page, and saves screenshots (into docs/screenshots/ for the README with ORDERLENS_SCREENSHOTS=1)."""
 
@@ -20,6 +20,7 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -140,6 +141,10 @@ def test_sign_in_heatmap_and_order_lookup_with_screenshots(server, browser):
             "select day, sum(overdue_unshipped_orders) from marts.fct_fulfillment_heatmap group by day "
             "having sum(overdue_unshipped_orders) > 0 order by day desc limit 1"
         ).fetchone()
+        busiest = con.execute(
+            "select day, warehouse_code, overdue_unshipped_orders from marts.fct_fulfillment_heatmap "
+            "order by overdue_unshipped_orders desc, day, warehouse_code limit 1"
+        ).fetchone()
 
     _sign_in(browser, url, "adm", "admin-pass")
     _title(browser, "总览 Overview")
@@ -157,6 +162,28 @@ def test_sign_in_heatmap_and_order_lookup_with_screenshots(server, browser):
     cells = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .heatmaplayer text")]
     assert sum(int(t) for t in cells if t.strip().isdigit()) == total  # every cell's count is drawn
     browser.save_screenshot(str(SCREENSHOTS / "heatmap.png"))
+
+    # click the busiest cell: the select boxes follow, the page lists that cell's orders
+    chart = browser.find_element(By.CSS_SELECTOR, ".js-plotly-plot")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", chart)
+    x, y, width, height = browser.execute_script(
+        """
+        const gd = arguments[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const box = gd.getBoundingClientRect();
+        return [xa._offset + xa.d2p(arguments[1]), ya._offset + ya.d2p(arguments[2]), box.width, box.height];
+        """,
+        chart,
+        str(busiest[0]),
+        busiest[1],
+    )
+    ActionChains(browser).move_to_element_with_offset(
+        chart, int(x - width / 2), int(y - height / 2)
+    ).click().perform()
+    _wait(browser, lambda d: f"{busiest[0]} · {busiest[1]}" in d.find_element(By.TAG_NAME, "body").text)
+    _settled(browser)
+    metric = browser.find_element(By.CSS_SELECTOR, '[data-testid="stMetricValue"]').text
+    assert metric == f"{int(busiest[2]):,}"
+    browser.save_screenshot(str(SCREENSHOTS / "heatmap_cell.png"))
 
     browser.find_element(By.CSS_SELECTOR, 'a[href$="/order_lookup"]').click()
     _title(browser, "订单追踪")

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `streamlit run` from anywhere: make `pipelines` and `apps` importable
     sys.path.insert(0, str(ROOT))
 
-from apps.streamlit import auth  # noqa: E402
+from apps.streamlit import auth, i18n  # noqa: E402
 from apps.streamlit.data import published_dir, snapshot_version  # noqa: E402
 from pipelines import access  # noqa: E402
 
@@ -47,7 +47,7 @@ def navigation_pages(role_name: str) -> list:
         if not path.is_file():
             continue
         title, icon = PAGE_TITLES[key]
-        pages.append(st.Page(str(path), title=title, icon=icon, url_path=key, default=not pages))
+        pages.append(st.Page(str(path), title=i18n.t(title), icon=icon, url_path=key, default=not pages))
     return pages
 
 
@@ -80,6 +80,7 @@ if st.sidebar.button("退出 Sign out", key="logout"):
     auth.logout()
     st.rerun()
 st.sidebar.caption(f"数据版本 snapshot `{version}`")
+i18n.toggle()
 pages = navigation_pages(role_name)
 if not pages:
     st.warning(f"角色 {role_name} 还没有可用的页面 No page for role {role_name} yet.")

@@ -26,6 +26,9 @@ def _tight(fig: go.Figure, height: int = 320) -> go.Figure:
     return fig
 
 
+CELL_TRACE = "cells"  # the clickable overlay of fulfillment_heatmap
+
+
 def fulfillment_heatmap(grid: pd.DataFrame) -> go.Figure:
     """X = day, Y = warehouse, colour and cell text = overdue unshipped orders (red scale, white at 0)."""
     pivot = grid.pivot(index="warehouse_code", columns="day", values="overdue_unshipped_orders").fillna(0)
@@ -42,14 +45,44 @@ def fulfillment_heatmap(grid: pd.DataFrame) -> go.Figure:
             colorscale="Reds",
             zmin=0,
             colorbar={"title": "超时未发"},
-            hovertemplate="%{x} · %{y}<br>超时未发 %{z} 单<extra></extra>",
+            hoverinfo="skip",  # the overlay below answers hovers and clicks
             xgap=1,
             ygap=1,
         )
     )
+    # Streamlit's selection events carry no points for a Heatmap trace (streamlit#8760, #15042): an
+    # invisible square marker on every cell makes a click select (day, warehouse) as a point instead.
+    xs = [day for _ in pivot.index for day in days]
+    ys = [wh for wh in pivot.index for _ in days]
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            customdata=z.flatten(),
+            mode="markers",
+            marker={"symbol": "square", "size": 22, "opacity": 0},
+            hovertemplate="%{x} · %{y}<br>超时未发 %{customdata} 单<extra></extra>",
+            showlegend=False,
+            name=CELL_TRACE,
+        )
+    )
+    fig.update_layout(clickmode="event+select", dragmode=False)
     fig.update_xaxes(title="日期 day", type="category")
     fig.update_yaxes(title="仓库 warehouse", type="category")
     return _tight(fig, height=120 + 40 * len(pivot.index))
+
+
+def heatmap_cell(selection) -> tuple[str, str] | None:
+    """The (day 'YYYY-MM-DD', warehouse_code) of a click on fulfillment_heatmap, from the `selection` of
+    st.plotly_chart(..., on_select="rerun"); None when nothing (or no cell) is selected. With several
+    points selected, the last one wins (the latest click)."""
+    points = (selection or {}).get("points") or []
+    for point in reversed(points):
+        x, y = point.get("x"), point.get("y")
+        if x is None or y is None:
+            continue
+        return str(pd.Timestamp(x).date()), str(y)
+    return None
 
 
 def rate_trend(daily: pd.DataFrame) -> go.Figure:

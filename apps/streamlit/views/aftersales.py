@@ -10,9 +10,11 @@ from datetime import date, timedelta
 import plotly.express as px
 import streamlit as st
 
+from apps.streamlit import i18n
 from apps.streamlit.auth import require
 from apps.streamlit.data import query, reports_dir, snapshot_as_of
 from apps.streamlit.downloads import download_buttons
+from apps.streamlit.i18n import t
 
 require("aftersales")
 
@@ -29,7 +31,7 @@ def pct(value) -> str:
 
 
 as_of = snapshot_as_of()
-st.title("售后归因 After-sales")
+st.title(t("售后归因 After-sales"))
 st.caption(f"截至 as of {as_of:%Y-%m-%d %H:%M} · 按申请周 by the week the ticket was opened")
 
 weekly = query("select * from rpt_aftersales_weekly order by week_start desc, rank")
@@ -44,10 +46,10 @@ rows = weekly.loc[weekly["week_start"].dt.date == week].sort_values(["rank", "re
 
 c1, c2, c3 = st.columns(3)
 week_tickets = int(query("select count(*) as n from fct_aftersales where week_start = ?", (week,))["n"][0])
-c1.metric("工单 Tickets", f"{week_tickets:,}")
-c2.metric("原因标签 Tags", f"{len(rows):,}")
+c1.metric(t("工单 Tickets"), f"{week_tickets:,}")
+c2.metric(t("原因标签 Tags"), f"{len(rows):,}")
 top = rows.iloc[0]
-c3.metric("第一原因 Top tag", f"{top['reason_tag']} {pct(top['share_of_tickets'])}")
+c3.metric(t("第一原因 Top tag"), f"{top['reason_tag']} {pct(top['share_of_tickets'])}")
 
 fig = px.bar(
     rows, x="reason_tag", y="share_of_tickets", text=rows["share_of_tickets"].map(pct),
@@ -57,7 +59,7 @@ fig.update_yaxes(tickformat=".0%")
 fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10}, height=320)
 st.plotly_chart(fig, width="stretch", key="aftersales_shares")
 
-st.subheader("前三原因 Top 3 tags")
+st.subheader(t("前三原因 Top 3 tags"))
 top3 = rows.loc[rows["rank"] <= 3]
 for row in top3.itertuples():
     st.markdown(
@@ -74,7 +76,7 @@ table = rows.rename(
         "top_hour_slot_share": "时段占比", "avg_handling_minutes": "平均处理分钟",
     }
 ).drop(columns=["week_start"])  # fmt: skip
-st.dataframe(table, hide_index=True, width="stretch", key="aftersales_week_table")
+i18n.dataframe(table, hide_index=True, width="stretch", key="aftersales_week_table")
 download_buttons(table, f"aftersales_{iso_week(week)}", key="aftersales_week_dl")
 
 page = reports_dir() / f"aftersales-{iso_week(week)}.html"
@@ -91,7 +93,7 @@ else:
     st.caption(f"该周没有 HTML 周报 No HTML page for {iso_week(week)} (`{page.name}`).")
 
 # --- drill-down ------------------------------------------------------------------------------------------
-st.subheader("工单明细 Tickets of a tag")
+st.subheader(t("工单明细 Tickets of a tag"))
 tag = st.selectbox("原因标签 Tag", list(rows["reason_tag"]), key="aftersales_tag")
 tickets = query(
     """
@@ -105,11 +107,11 @@ tickets = query(
     (week, tag),
 )
 st.caption(f"{len(tickets):,} 张工单 tickets tagged {tag}")
-st.dataframe(tickets, hide_index=True, width="stretch", key="aftersales_tickets")
+i18n.dataframe(tickets, hide_index=True, width="stretch", key="aftersales_tickets")
 download_buttons(tickets, f"aftersales_{iso_week(week)}_{tag}", key="aftersales_tickets_dl")
 
 # --- correction actions ------------------------------------------------------------------------------------
-st.subheader("纠正措施 Correction actions")
+st.subheader(t("纠正措施 Correction actions"))
 all_actions = st.toggle("全部周 All weeks", value=False, key="aftersales_actions_all")
 actions = query("select * from fct_correction_actions order by created_at, action_type, target")
 if not all_actions:
@@ -122,5 +124,5 @@ shown = actions.assign(action_type=actions["action_type"].map(lambda a: ACTIONS.
     columns={"trigger_ref": "触发订单", "action_type": "措施", "target": "对象", "warehouse_code": "仓库",
              "sku": "SKU", "created_at": "时间"}
 )  # fmt: skip
-st.dataframe(shown, hide_index=True, width="stretch", key="aftersales_actions")
+i18n.dataframe(shown, hide_index=True, width="stretch", key="aftersales_actions")
 download_buttons(shown, "correction_actions", key="aftersales_actions_dl")

@@ -3,12 +3,16 @@ and warehouse the orders behind the cell (fct_heatmap_orders) by hour, category 
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
+from apps.streamlit import i18n
 from apps.streamlit.auth import require
-from apps.streamlit.charts import count_bar, fulfillment_heatmap
+from apps.streamlit.charts import count_bar, fulfillment_heatmap, heatmap_cell
 from apps.streamlit.data import query, snapshot_as_of
 from apps.streamlit.downloads import download_buttons
+from apps.streamlit.i18n import t
 
 require("heatmap")
 
@@ -21,7 +25,7 @@ STATUS = {
 # one filter for every drill-down query: the day, and the warehouse unless ALL (NULL) was chosen
 CELL = "h.day = ? and (cast(? as varchar) is null or h.warehouse_code = ?)"
 
-st.title("履约热力图 Fulfilment heatmap")
+st.title(t("履约热力图 Fulfilment heatmap"))
 st.caption(
     f"截至 as of {snapshot_as_of():%Y-%m-%d %H:%M} · 格内数字 = 当日结束时支付满24小时仍未发货的订单 "
     "(overdue unshipped orders at the end of the day; cancelled/refunded excluded)"
@@ -31,7 +35,14 @@ grid = query("select day, warehouse_code, overdue_unshipped_orders from fct_fulf
 if grid.empty:
     st.info("热力图为空 The heatmap mart is empty.")
     st.stop()
-st.plotly_chart(fulfillment_heatmap(grid), width="stretch", key="heatmap_chart")
+event = st.plotly_chart(
+    fulfillment_heatmap(grid),
+    width="stretch",
+    key="heatmap_chart",
+    on_select="rerun",
+    selection_mode="points",
+)
+st.caption("点击格子查看订单，或在下方选择日期和仓库 (click a cell, or choose the day and warehouse below)")
 
 per_day = (
     grid.groupby("day", as_index=False)["overdue_unshipped_orders"].sum().sort_values("day", ascending=False)
@@ -41,17 +52,31 @@ busy = per_day.loc[per_day["overdue_unshipped_orders"] > 0, "day"]
 default_day = busy.iloc[0] if len(busy) else per_day["day"].iloc[0]
 default_day = default_day.date() if hasattr(default_day, "date") else default_day
 
+# A click on a cell sets both select boxes (before they are drawn) once per new click, so the boxes stay
+# usable afterwards: choosing another day there is not undone by the cell still selected in the chart.
+clicked = heatmap_cell(event.selection if event else None)
+if clicked is None:
+    st.session_state.pop("heatmap_clicked", None)  # a click on the same cell later counts again
+elif clicked != st.session_state.get("heatmap_clicked"):
+    st.session_state["heatmap_clicked"] = clicked
+    click_day, click_wh = date.fromisoformat(clicked[0]), clicked[1]
+    if click_day in days:
+        st.session_state["heatmap_day"] = click_day
+        st.session_state["heatmap_warehouse"] = click_wh
+if st.session_state.get("heatmap_day") not in days:  # first visit, or a new snapshot without that day
+    st.session_state["heatmap_day"] = default_day
+
 left, right = st.columns(2)
-day = left.selectbox("日期 Day", days, index=days.index(default_day), key="heatmap_day")
+day = left.selectbox(t("日期 Day"), days, key="heatmap_day")
 on_day = grid.loc[grid["day"].dt.date == day].sort_values("overdue_unshipped_orders", ascending=False)
-warehouse = right.selectbox("仓库 Warehouse", [ALL, *on_day["warehouse_code"]], key="heatmap_warehouse")
+warehouse = right.selectbox(t("仓库 Warehouse"), [ALL, *on_day["warehouse_code"]], key="heatmap_warehouse")
 wh = None if warehouse == ALL else warehouse
 cell_count = int(
     on_day["overdue_unshipped_orders"].sum()
     if wh is None
     else on_day.loc[on_day["warehouse_code"] == wh, "overdue_unshipped_orders"].sum()
 )
-st.metric(f"超时未发订单 Overdue unshipped · {day} · {warehouse}", f"{cell_count:,}")
+st.metric(f"{t('超时未发订单 Overdue unshipped')} · {day} · {warehouse}", f"{cell_count:,}")
 
 if cell_count == 0:
     st.info("这一格没有超时未发的订单 No overdue unshipped orders in this cell.")
@@ -83,7 +108,7 @@ by_stage = query(
 by_stage["stage"] = by_stage["stage"].map(lambda s: STAGES.get(s, s))
 
 tab_wh, tab_hour, tab_cat, tab_stage = st.tabs(
-    ["哪个仓 Warehouse", "哪个时段 Hour paid", "哪个类目 Category", "哪个环节 Stage"]
+    [t(label) for label in ("哪个仓 Warehouse", "哪个时段 Hour paid", "哪个类目 Category", "哪个环节 Stage")]
 )
 with tab_wh:
     st.plotly_chart(
@@ -127,8 +152,8 @@ table = orders.rename(
         "delay_stage": "延误环节", "status": "状态",
     }
 )  # fmt: skip
-st.subheader("订单 Orders")
+st.subheader(t("订单 Orders"))
 if cell_count > LIMIT:
     st.caption(f"显示前 {LIMIT:,} 单 (showing the first {LIMIT:,} of {cell_count:,})")
-st.dataframe(table, hide_index=True, width="stretch")
+i18n.dataframe(table, hide_index=True, width="stretch")
 download_buttons(table, f"overdue_{day}_{warehouse if wh else 'all'}", key="heatmap_orders")

@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from apps.streamlit import i18n
 from apps.streamlit.auth import can, require
 from apps.streamlit.data import query, tables
+from apps.streamlit.i18n import t
 
 require("order_lookup")
 
@@ -30,22 +32,48 @@ def tracking_link(carrier: str | None, tracking_no: str) -> str:
     return f"[{tracking_no}]({url})"
 
 
+PLATFORMS = ("douyin", "pinduoduo", "taobao", "miniprogram", "erp")  # order_key = platform:order_no
+
+
 def find_orders(term: str) -> pd.DataFrame:
-    """Orders whose number, key or tracking number is term, or (4 digits) whose phone ends in term."""
-    phone4 = term if len(term) == 4 and term.isdigit() else None
+    """Orders whose number, key or tracking number is term, or (4 digits) whose phone ends in term.
+
+    Four digits are the last digits of a phone (no order or tracking number is that short); anything else
+    is looked up as the order_keys it can be (one per platform: the published fct_orders is sorted by
+    order_key, so DuckDB reads one row group per key instead of scanning 1 M order numbers) and as a
+    tracking number.
+    """
+    if len(term) == 4 and term.isdigit():
+        return query(
+            f"""
+            with hits as (
+                select order_key, receiver_name from dim_order_receivers where phone_last4 = ?
+            )
+            select o.order_key, o.order_no, o.platform, o.paid_at, o.status, hits.receiver_name
+            from hits
+            join fct_orders as o on o.order_key = hits.order_key
+            order by o.paid_at desc nulls last, o.order_key
+            limit {MAX_MATCHES + 1}
+            """,
+            (term,),
+        )
+    keys = [term, *(f"{platform}:{term}" for platform in PLATFORMS)]
     return query(
         f"""
+        with hits as (
+            select order_key from fct_orders where order_key in ({", ".join("?" * len(keys))})
+            union
+            select order_key from fct_orders
+            where contains(tracking_nos, ?) and list_contains(string_split(tracking_nos, ';'), ?)
+        )
         select o.order_key, o.order_no, o.platform, o.paid_at, o.status, r.receiver_name
-        from fct_orders as o
-        left join dim_order_receivers as r on r.order_key = o.order_key
-        where o.order_no = ?
-            or o.order_key = ?
-            or list_contains(string_split(coalesce(o.tracking_nos, ''), ';'), ?)
-            or (cast(? as varchar) is not null and r.phone_last4 = ?)
+        from hits
+        join fct_orders as o on o.order_key = hits.order_key
+        left join dim_order_receivers as r on r.order_key = hits.order_key
         order by o.paid_at desc nulls last, o.order_key
         limit {MAX_MATCHES + 1}
         """,
-        (term, term, term, phone4, phone4),
+        (*keys, term, term),
     )
 
 
@@ -54,10 +82,10 @@ def show(frame: pd.DataFrame, columns: dict[str, str], empty: str) -> None:
         st.caption(empty)
         return
     shown = frame[[c for c in columns if c in frame.columns]].rename(columns=columns)
-    st.dataframe(shown, hide_index=True, width="stretch")
+    i18n.dataframe(shown, hide_index=True, width="stretch")
 
 
-st.title("订单追踪 Order lookup")
+st.title(t("订单追踪 Order lookup"))
 term = st.text_input(
     "订单号 / 快递单号 / 手机后4位 Order no., tracking no. (scan) or last 4 phone digits", key="lookup_term"
 ).strip()
@@ -116,7 +144,7 @@ if not receiver.empty:
     facts["收件人 receiver"] = receiver["receiver_name"].iloc[0]
     facts["电话 phone"] = receiver["receiver_phone"].iloc[0]
     facts["地址 address"] = receiver["receiver_address"].iloc[0]
-st.dataframe(
+i18n.dataframe(
     pd.DataFrame({"项目": list(facts), "值": [text(v) for v in facts.values()]}),
     hide_index=True,
     width="stretch",
@@ -124,7 +152,7 @@ st.dataframe(
     key="lookup_facts",
 )
 
-st.subheader("明细 Lines")
+st.subheader(t("明细 Lines"))
 show(
     query("select * from fct_order_lines where order_key = ? order by line_no, sku", (order_key,)),
     {"sku": "商家编码", "product_name": "商品", "category": "类目", "quantity": "数量", "line_amount": "金额",
@@ -137,16 +165,16 @@ events = query(
 )
 event_columns = {"event_time": "时间", "event": "事件", "warehouse_code": "仓库", "operator": "操作人",
                  "tracking_no": "物流单号", "barcode": "商品条码", "wave_no": "波次号", "remark": "备注"}  # fmt: skip
-st.subheader("审单 Review")
+st.subheader(t("审单 Review"))
 show(events.loc[events["event"] == "审单"], event_columns, "还没有审单 Not reviewed yet.")
-st.subheader("出库 Outbound / 异常上报")
+st.subheader(t("出库 Outbound / 异常上报"))
 show(
     events.loc[events["event"].isin(["出库扫描", "出库", "异常上报"])],
     event_columns,
     "还没有出库记录 No outbound yet.",
 )
 
-st.subheader("物流 Tracking")
+st.subheader(t("物流 Tracking"))
 numbers = (
     [n for n in str(order["tracking_nos"] or "").split(";") if n] if pd.notna(order["tracking_nos"]) else []
 )
@@ -167,13 +195,13 @@ for number in numbers:
         "没有轨迹 No track nodes.",
     )
 
-st.subheader("SLA 预警 Alerts")
+st.subheader(t("SLA 预警 Alerts"))
 show(
     query("select * from fct_sla_alerts where order_key = ? order by raised_at", (order_key,)),
     {"alert_type": "预警", "recipient_role": "接收人", "raised_at": "时间"},
     "没有预警 No alerts.",
 )
-st.subheader("物流异常 Logistics exceptions")
+st.subheader(t("物流异常 Logistics exceptions"))
 show(
     query("select * from fct_logistics_exceptions where order_key = ? order by since", (order_key,)),
     {"tracking_no": "快递单号", "carrier": "快递", "exception_type": "异常", "since": "开始", "last_event_at": "最后节点",
@@ -183,7 +211,7 @@ show(
 
 published = tables()
 if "fct_three_way_match" in published:
-    st.subheader("付款对账 Payments")
+    st.subheader(t("付款对账 Payments"))
     show(
         query("select * from fct_three_way_match where order_key = ?", (order_key,)),
         {"payment_refs": "付款凭证", "paid_amount": "已付", "match_status": "状态", "difference_type": "差异",
@@ -191,7 +219,7 @@ if "fct_three_way_match" in published:
         "不在对账范围 Not in reconciliation scope.",
     )  # fmt: skip
 if "fct_aftersales" in published:
-    st.subheader("售后 After-sales")
+    st.subheader(t("售后 After-sales"))
     show(
         query("select * from fct_aftersales where order_key = ? order by applied_at", (order_key,)),
         {"ticket_no": "售后单号", "sku": "商家编码", "reason_tags": "原因", "applied_at": "申请时间",

@@ -12,10 +12,12 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from apps.streamlit import i18n
 from apps.streamlit.auth import require
 from apps.streamlit.charts import rate_trend
 from apps.streamlit.data import query, snapshot_as_of
 from apps.streamlit.downloads import download_buttons
+from apps.streamlit.i18n import t
 
 require("overview")
 
@@ -53,12 +55,12 @@ def delta(now: float | None, before: float | None, kind: str) -> str | None:
     return f"{diff * 100:+.1f} pp" if kind == "rate" else f"{diff:+,.1f}"
 
 
-st.title("总览 Overview")
+st.title(t("总览 Overview"))
 as_of = snapshot_as_of()
 st.caption(
     f"截至 as of {as_of:%Y-%m-%d %H:%M} · 日指标 daily KPIs (fct_kpi_daily) · 周期值 = 日均 daily mean"
 )
-choice = st.radio("周期 Period", list(PERIODS), index=1, horizontal=True, key="overview_period")
+choice = st.radio(t("周期 Period"), list(PERIODS), index=1, horizontal=True, key="overview_period")
 days = PERIODS[choice]
 last = as_of.date()
 first = last - timedelta(days=days - 1) if days else last.replace(year=1970, month=1, day=1)
@@ -66,14 +68,14 @@ first = last - timedelta(days=days - 1) if days else last.replace(year=1970, mon
 daily = query(DAILY_SQL, (first, last))
 previous = query(DAILY_SQL, (first - timedelta(days=days), first - timedelta(days=1))) if days else None
 
-st.metric("已支付订单 Orders paid", f"{int(daily['orders_paid'].fillna(0).sum()):,}")
+st.metric(t("已支付订单 Orders paid"), f"{int(daily['orders_paid'].fillna(0).sum()):,}")
 columns = st.columns(4)
 for i, (column, (label, kind, higher_better)) in enumerate(KPIS.items()):
     now = mean(daily[column])
     before = mean(previous[column]) if previous is not None and not previous.empty else None
     series = [float(v) for v in daily[column].dropna()]  # days with a value
     columns[i % 4].metric(
-        label,
+        t(label),
         show(now, kind),
         delta(now, before, kind),
         delta_color="normal" if higher_better else "inverse",
@@ -94,7 +96,7 @@ st.plotly_chart(rate_trend(trend), width="stretch")
 table = daily.rename(
     columns={"day": "日期", "orders_paid": "已支付"} | {c: label for c, (label, _, _) in KPIS.items()}
 )
-st.dataframe(
+i18n.dataframe(
     table,
     hide_index=True,
     width="stretch",

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from apps.streamlit import i18n
 from apps.streamlit.auth import can, current_user, require
 from apps.streamlit.corrections import FIELD_CHOICES, append_correction
 from apps.streamlit.data import landing_dir, query, snapshot_as_of
+from apps.streamlit.i18n import t
 from pipelines.settings import now_shanghai
 
 require("receipts")
@@ -49,7 +51,7 @@ def show_image(path: Path) -> None:
         st.image(str(path), caption=path.name, width="stretch")
 
 
-st.title("回单复核 Receipt review")
+st.title(t("回单复核 Receipt review"))
 as_of = snapshot_as_of()
 st.caption(f"截至 as of {as_of:%Y-%m-%d %H:%M} · 待复核的银行回单 receipts that need a person's review")
 
@@ -65,13 +67,13 @@ receipts = query(
 )
 total = int(query("select count(*) as n from fct_bank_receipts")["n"][0])
 c1, c2 = st.columns(2)
-c1.metric("待复核 Need review", f"{len(receipts):,}")
-c2.metric("回单总数 Receipts", f"{total:,}")
+c1.metric(t("待复核 Need review"), f"{len(receipts):,}")
+c2.metric(t("回单总数 Receipts"), f"{total:,}")
 if receipts.empty:
     st.success("没有待复核的回单 Nothing to review.")
     st.stop()
 
-st.dataframe(
+i18n.dataframe(
     receipts.rename(columns=FIELD_LABELS).drop(columns=["receipt_ref"]),
     hide_index=True,
     width="stretch",
@@ -92,10 +94,10 @@ with left:
 with right:
     facts = row.drop(labels=["receipt_ref"]).astype(str).rename(index=FIELD_LABELS).reset_index()
     facts.columns = ["字段", "识别值"]
-    st.dataframe(facts, hide_index=True, width="stretch", key="receipts_fields")
+    i18n.dataframe(facts, hide_index=True, width="stretch", key="receipts_fields")
 
 if can("receipt_correct"):
-    st.subheader("更正或确认 Correct or confirm")
+    st.subheader(t("更正或确认 Correct or confirm"))
     st.info(
         "更正写入落地区的 `receipts/corrections.csv`，下次 `orderlens run` 时生效。"
         " The change takes effect on the next `orderlens run`."

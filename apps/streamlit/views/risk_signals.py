@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from apps.streamlit import i18n
 from apps.streamlit.auth import require
 from apps.streamlit.charts import age_bucket, signals_by_age
 from apps.streamlit.data import query, snapshot_as_of
+from apps.streamlit.i18n import t
 
 require("risk_signals")
 
@@ -17,7 +19,7 @@ TYPE_NAMES = {
     "order_risk": "地址多次变更 (发货前电话确认)",
 }
 
-st.title("风险预警 Risk signals")
+st.title(t("风险预警 Risk signals"))
 as_of = snapshot_as_of()
 st.caption(f"数据截至 as_of `{as_of:%Y-%m-%d %H:%M:%S}`")
 
@@ -52,17 +54,17 @@ signals["时长"] = signals["age_hours"].map(age_bucket)
 
 counts = signals["signal_type"].value_counts()
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("信号总数 Signals", f"{len(signals):,}")
-c2.metric("渠道预警 Channel alerts", f"{int(counts.get('channel_health', 0)):,}")
-c3.metric("连续断货 Stock-out streaks", f"{int(counts.get('stockout_streak', 0)):,}")
-c4.metric("订单风险 Order risks", f"{int(counts.get('order_risk', 0)):,}")
+c1.metric(t("信号总数 Signals"), f"{len(signals):,}")
+c2.metric(t("渠道预警 Channel alerts"), f"{int(counts.get('channel_health', 0)):,}")
+c3.metric(t("连续断货 Stock-out streaks"), f"{int(counts.get('stockout_streak', 0)):,}")
+c4.metric(t("订单风险 Order risks"), f"{int(counts.get('order_risk', 0)):,}")
 
 if signals.empty:
     st.success("当前没有风险信号 No open signals.")
     st.stop()
 
 st.plotly_chart(signals_by_age(signals), width="stretch")
-st.dataframe(
+i18n.dataframe(
     signals[["类型", "subject", "detail", "signal_at", "age_hours", "时长"]].rename(
         columns={"subject": "对象", "detail": "说明", "signal_at": "发生时间", "age_hours": "已过小时数"}
     ),
@@ -70,7 +72,7 @@ st.dataframe(
     width="stretch",
 )
 
-st.subheader("明细 Drill-down")
+st.subheader(t("明细 Drill-down"))
 labels = [
     f"{TYPE_NAMES[r.signal_type]} | {r.subject} | {r.signal_at:%Y-%m-%d %H:%M}"
     for r in signals.itertuples(index=False)
@@ -108,4 +110,4 @@ else:
         """,
         (signal["subject"],),
     )
-st.dataframe(detail, hide_index=True, width="stretch")
+i18n.dataframe(detail, hide_index=True, width="stretch")
