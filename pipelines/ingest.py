@@ -420,10 +420,12 @@ def _load_bulk_batch(con, source: Source, batch, loaded_at) -> tuple[list[FileRe
             paths = [f.path.as_posix() for f, f_fmt, _n in batch if f_fmt == fmt]
             if not paths:
                 continue
+            # records = true: every record is an object (the shape says so); the default ('auto') looked at
+            # each file again to decide, which cost more than reading the mini-program orders themselves
             read = (
                 f"select filename as _file, * exclude (filename) from read_json({tabular.sql_str_list(paths)}, "
                 f"format = '{fmt}', columns = {source.bulk.record_columns}, filename = true, "
-                "maximum_object_size = 1073741824)"
+                "records = true, maximum_object_size = 1073741824)"
             )
             con.execute(("insert into _records " if created else "create temp table _records as ") + read)
             created = True
