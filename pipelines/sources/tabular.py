@@ -393,14 +393,54 @@ def header_index(spec: TabularSource, names: list[str]) -> dict[str, int]:
     }
 
 
+def csv_body(data: bytes) -> tuple[bytes, bytes] | None:
+    """(the rows after the header line, the line break) of a UTF-8 CSV file in the plain shape, where its
+    rows read after another line (`concatenated_sql`) are read as the file alone would be: a header line
+    without quotes, every line ended by the same break (all LF, or all CRLF: DuckDB's reader takes the
+    break of the first line for the whole file), no blank line at the end. None otherwise (such a file is
+    read on its own)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    end = data.find(b"\n")
+    if end < 0 or b'"' in data[:end]:
+        return None
+    crlf = data.count(b"\r\n")
+    if crlf == 0 and b"\r" not in data:
+        newline = b"\n"
+    elif crlf == data.count(b"\n") == data.count(b"\r"):
+        newline = b"\r\n"
+    else:
+        return None
+    body = data[end + 1 :]
+    if body and (not body.endswith(b"\n") or body == newline or body.endswith(newline + newline)):
+        return None
+    return body, newline
+
+
+def marker_line(marker: str, width: int, newline: bytes = b"\n") -> bytes:
+    """A CSV line of `width` cells, the first `marker`, the rest empty: it stands for a file's header line."""
+    return (marker + "," * (width - 1)).encode() + newline
+
+
 def stage_sql(csv_paths: list[Path], width: int, rejects_table: str) -> str:
     """Read UTF-8 CSVs (same header) into text cells c0..c{width-1} plus `filename`; malformed lines
     go to `rejects_table` (with the file in `<rejects_table>_scan`)."""
     # no sniffing: the shape is known (text cells, comma, double quotes); sniffing every file cost 2/3 of the read
+    return _read_csv_sql(csv_paths, width, rejects_table, "header = true, filename = true")
+
+
+def concatenated_sql(csv_path: Path, width: int, rejects_table: str) -> str:
+    """`stage_sql` for one file of several files' rows, each file's header line replaced by a marker line
+    (`marker_line`): no header, no file name. DuckDB's reader costs ~1.5 ms per file it opens, more than
+    reading a small export's rows (1,900 抖店 files: 4.3 s CPU one by one, 1.7 s as one file)."""
+    return _read_csv_sql([csv_path], width, rejects_table, "header = false")
+
+
+def _read_csv_sql(csv_paths: list[Path], width: int, rejects_table: str, options: str) -> str:
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     paths = "[" + ", ".join(sql_str(p.as_posix()) for p in csv_paths) + "]"
     return (
-        f"select * from read_csv({paths}, header = true, auto_detect = false, columns = {columns}, filename = true, "
+        f"select * from read_csv({paths}, {options}, auto_detect = false, columns = {columns}, "
         f"delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
         f"rejects_table = {sql_str(rejects_table)}, rejects_scan = {sql_str(rejects_table + '_scan')}, "
         f"max_line_size = 10000000)"
