@@ -123,6 +123,7 @@ def _to_frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
 
 
 BATCH_BYTES = 256 * 1024 * 1024  # CSV files staged together per DuckDB query (bounded memory)
+CHUNK_BYTES = 128 * 1024 * 1024  # files handed to DuckDB while the worker threads prepare the next ones
 
 
 def ingest_source(
@@ -139,23 +140,47 @@ def ingest_source(
     # Oldest export first: of several copies of one file (same SHA-256) the one that names its
     # export time is loaded, and a copy without a time in its name (dated by mtime) is skipped.
     files = sorted(source.files(landing_dir), key=lambda p: (export_time_of(p), p.as_posix()))
-    pending: list[_Pending] = []
     bulk = getattr(source, "bulk", None)
-    # reading and hashing release the GIL: two threads keep both cores busy while files are hashed
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        prints = list(pool.map(lambda p: _fingerprint(p, bulk), files))
-    for path, (sha, shape) in zip(files, prints, strict=True):
-        rel = path.relative_to(landing_dir).as_posix()
-        if sha in seen:
-            report.files.append(FileReport(rel, sha, "skipped"))
-            continue
-        seen.add(sha)
-        pending.append(_Pending(path, rel, sha, export_time_of(path), shape=shape))
-    if isinstance(source, TabularSource):
-        _ingest_tabular(con, source, pending, loaded_at, report, log)
-    else:
-        if source.bulk is not None:
-            pending = _ingest_bulk(con, source, pending, loaded_at, report, log)
+    is_tabular = isinstance(source, TabularSource)
+    left: list[_Pending] = []  # files for the source's Python parser
+    tmp_dir = Path(tempfile.mkdtemp(prefix="orderlens-ingest-"))
+
+    def prepare(path: Path):
+        """On a worker thread: hash (and shape), and for CSV/XLSX transcode and read the header."""
+        sha, shape = _fingerprint(path, bulk)
+        return sha, shape, (_prepare_tabular(source, path, tmp_dir) if is_tabular else None)
+
+    def load(chunk: list[_Pending]) -> None:
+        if is_tabular:
+            _ingest_tabular(con, source, chunk, loaded_at, report, log, tmp_dir)
+        elif bulk is not None:
+            left.extend(_ingest_bulk(con, source, chunk, loaded_at, report, log))
+        else:
+            left.extend(chunk)
+
+    try:
+        # Two worker threads hash, transcode and read headers ahead, while this thread has DuckDB load the
+        # files already prepared, a chunk at a time (DuckDB, hashing and file reads run without the GIL).
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            chunk: list[_Pending] = []
+            size = 0
+            for path, (sha, shape, prepared) in zip(files, pool.map(prepare, files), strict=True):
+                rel = path.relative_to(landing_dir).as_posix()
+                if sha in seen:
+                    report.files.append(FileReport(rel, sha, "skipped"))
+                    continue
+                seen.add(sha)
+                chunk.append(_Pending(path, rel, sha, export_time_of(path), shape=shape, prepared=prepared))
+                size += path.stat().st_size
+                if size >= CHUNK_BYTES:
+                    load(chunk)
+                    chunk, size = [], 0
+            if chunk:
+                load(chunk)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    if not is_tabular:
+        pending = sorted(left, key=lambda f: (f.export_time, f.path.as_posix()))
         for i, f in enumerate(pending, start=1):
             try:
                 parsed = source.parse_file(f.path)
@@ -186,6 +211,7 @@ class _Pending:
     csv_path: Path | None = None
     names: tuple[str, ...] = ()
     shape: tuple[str, int] | None = None  # bulk sources: what BulkReader.shape found
+    prepared: tuple[Path, tuple[str, ...]] | Exception | None = None  # CSV/XLSX: _prepare_tabular's result
 
 
 def _fail(con, source, f: _Pending, loaded_at, exc: Exception, report: IngestReport, log) -> None:
@@ -194,57 +220,68 @@ def _fail(con, source, f: _Pending, loaded_at, exc: Exception, report: IngestRep
     report.files.append(FileReport(f.rel, f.sha, "failed", error=str(exc)))
 
 
-def _ingest_tabular(con, spec: TabularSource, pending: list[_Pending], loaded_at, report, log) -> None:
-    """Prepare each file (XLSX -> CSV, transcode to UTF-8, check the header), then stage, type and judge
-    files with the same header together: one generated SELECT per batch instead of per file."""
-    tmp_dir = Path(tempfile.mkdtemp(prefix="orderlens-ingest-"))
+def _prepare_tabular(
+    spec: TabularSource, path: Path, tmp_dir: Path
+) -> tuple[Path, tuple[str, ...]] | Exception:
+    """XLSX -> CSV, transcode to UTF-8, check the header: (the UTF-8 CSV, its header names), or the
+    exception saying why the file cannot be read (recorded as a failed file by the caller)."""
     try:
-        ready: list[_Pending] = []
-        for f in pending:
-            try:
-                if spec.xlsx and f.path.suffix.lower() in (".xlsx", ".xlsm"):
-                    f.csv_path = tabular.xlsx_to_csv(f.path, tmp_dir)
-                else:
-                    encoding = tabular.sniff_encoding(f.path)
-                    utf8 = encoding in ("utf-8", "utf-8-sig")
-                    f.csv_path = f.path if utf8 else tabular.utf8_copy(f.path, encoding, tmp_dir)
-                f.names = tuple(tabular.read_header(f.csv_path))
-                tabular.header_index(spec, list(f.names))
-            except (FileFormatError, UnicodeError, OSError) as exc:
-                _fail(con, spec, f, loaded_at, exc, report, log)
-                continue
-            ready.append(f)
-        batches: list[list[_Pending]] = []
-        for names in dict.fromkeys(f.names for f in ready):
-            batch, size = [], 0
-            for f in (f for f in ready if f.names == names):
-                if batch and size + f.csv_path.stat().st_size > BATCH_BYTES:
-                    batches.append(batch)
-                    batch, size = [], 0
-                batch.append(f)
-                size += f.csv_path.stat().st_size
-            if batch:
+        if spec.xlsx and path.suffix.lower() in (".xlsx", ".xlsm"):
+            csv_path = tabular.xlsx_to_csv(path, tmp_dir)
+        else:
+            encoding = tabular.sniff_encoding(path)
+            utf8 = encoding in ("utf-8", "utf-8-sig")
+            csv_path = path if utf8 else tabular.utf8_copy(path, encoding, tmp_dir)
+        names = tuple(tabular.read_header(csv_path))
+        tabular.header_index(spec, list(names))
+    except (FileFormatError, UnicodeError, OSError) as exc:
+        return exc
+    return csv_path, names
+
+
+def _ingest_tabular(
+    con, spec: TabularSource, pending: list[_Pending], loaded_at, report, log, tmp_dir
+) -> None:
+    """Stage, type and judge the prepared files (`_prepare_tabular`) with the same header together: one
+    generated SELECT per batch instead of per file."""
+    ready: list[_Pending] = []
+    for f in pending:
+        if f.prepared is None:
+            f.prepared = _prepare_tabular(spec, f.path, tmp_dir)
+        if isinstance(f.prepared, Exception):
+            _fail(con, spec, f, loaded_at, f.prepared, report, log)
+            continue
+        f.csv_path, f.names = f.prepared
+        ready.append(f)
+    batches: list[list[_Pending]] = []
+    for names in dict.fromkeys(f.names for f in ready):
+        batch, size = [], 0
+        for f in (f for f in ready if f.names == names):
+            if batch and size + f.csv_path.stat().st_size > BATCH_BYTES:
                 batches.append(batch)
-        done = 0
-        while batches:
-            batch = batches.pop(0)
-            try:
-                results = _load_tabular_batch(con, spec, batch, loaded_at, tmp_dir)
-            except duckdb.InvalidInputException as exc:
-                if len(batch) == 1:
-                    _fail(con, spec, batch[0], loaded_at, exc, report, log)
-                else:  # one unreadable file must not stop the others: halve the batch until it is alone
-                    half = len(batch) // 2
-                    batches[:0] = [batch[:half], batch[half:]]
-                continue
-            for fr in results:
-                done += 1
-                report.files.append(fr)
-                log(
-                    f"[{done}/{len(ready)}] {fr.source_file}: {fr.rows_loaded} rows loaded, {fr.rows_rejected} rejected"
-                )
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+                batch, size = [], 0
+            batch.append(f)
+            size += f.csv_path.stat().st_size
+        if batch:
+            batches.append(batch)
+    done = 0
+    while batches:
+        batch = batches.pop(0)
+        try:
+            results = _load_tabular_batch(con, spec, batch, loaded_at, tmp_dir)
+        except duckdb.InvalidInputException as exc:
+            if len(batch) == 1:
+                _fail(con, spec, batch[0], loaded_at, exc, report, log)
+            else:  # one unreadable file must not stop the others: halve the batch until it is alone
+                half = len(batch) // 2
+                batches[:0] = [batch[:half], batch[half:]]
+            continue
+        for fr in results:
+            done += 1
+            report.files.append(fr)
+            log(
+                f"[{done}/{len(ready)}] {fr.source_file}: {fr.rows_loaded} rows loaded, {fr.rows_rejected} rejected"
+            )
 
 
 def _stage_concatenated(con, batch: list[_Pending], width: int, tmp_dir: Path) -> list[_Pending]:
