@@ -149,7 +149,11 @@ def main() -> int:
         f"{totals['mb']:8,.0f} {totals['base']:8.1f} "
         f"{totals['wall'] / totals['base'] if totals['base'] else float('nan'):6.2f}"
     )
-    print(f"input: {size_mb:,.0f} MB; load average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
+    print(
+        f"input: {size_mb:,.0f} MB; CPU/wall {totals['cpu'] / totals['wall']:.2f}; "
+        f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores)"
+    )
+    print(f"warehouse (kept, for comparisons): {work / 'warehouse.duckdb'}")
     return 0
 
 
