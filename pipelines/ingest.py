@@ -380,11 +380,13 @@ def _stage_concatenated(con, batch: list[_Pending], width: int, tmp_dir: Path) -
 
 
 def _stage_files(con, files: list[_Pending], width: int) -> None:
-    """Stage files one by one with DuckDB's multi-file CSV reader: `_cells_numbered` (_row_number, _file,
-    c0, …) and `_malformed` (the lines the reader rejected, per file)."""
-    con.execute(
-        "create temp table _cells as " + tabular.stage_sql([f.csv_path for f in files], width, "_csv_rejects")
-    )
+    """Stage files one by one, one DuckDB CSV read per file: `_cells_numbered` (_row_number, _file, c0, …)
+    and `_malformed` (the lines the reader rejected, per file). Not one multi-file read: with another file
+    after it in the same read, DuckDB's reader dropped an unclosed quote on a file's last line without a
+    reject (a row neither loaded nor rejected). These are the few files outside the concatenated path."""
+    for k, f in enumerate(files):
+        sql = tabular.stage_sql([f.csv_path], width, "_csv_rejects")
+        con.execute(("create temp table _cells as " if k == 0 else "insert into _cells ") + sql)
     con.execute(
         "create temp table _malformed as select s.file_path as _file, r.line, min(r.error_message) as error, "
         "min(r.csv_line) as csv_line from _csv_rejects r join _csv_rejects_scan s using (scan_id, file_id) "

@@ -107,12 +107,16 @@ def test_concatenated_staging_loads_what_file_by_file_staging_loads(zone, monkey
     malformed = fast.execute(
         "select source_file, row_number from raw.rejected_rows where reason like 'malformed CSV line%' order by all"
     ).fetchall()
-    # (odd_unclosed_quote's last line is left out: both ways, DuckDB's multi-file reader drops an unclosed
-    # quote at the end of a file without a reject when another file follows it in the same read)
-    assert [(Path(f).name.split("_", 4)[4], n) for f, n in malformed if "unclosed" not in f] == [
-        ("odd_extra_column.csv", 3),
-        ("odd_short_line.csv", 3),
-    ]
+    unclosed = next((zone / DOUYIN).glob("*_odd_unclosed_quote.csv"))
+    # odd_unclosed_quote's last line too: files outside the concatenated path are read one per read (in one
+    # multi-file read, DuckDB dropped an unclosed quote at the end of a file without a reject)
+    assert sorted((Path(f).name.split("_", 4)[4], n) for f, n in malformed) == sorted(
+        [
+            ("odd_extra_column.csv", 3),
+            ("odd_short_line.csv", 3),
+            ("odd_unclosed_quote.csv", unclosed.read_bytes().count(b"\n")),
+        ]
+    )
     assert [f.source_file for f in report.files if f.status == "failed"] == []
 
 
