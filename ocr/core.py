@@ -373,10 +373,26 @@ def ocr_file(path: str, **kw) -> dict:
     return ocr_batch([str(path)], **kw)[0]
 
 
+def _cpu_seconds() -> float:
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the tesseract runs, once they have ended
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _worker(args: tuple[str, list[str], dict]) -> list[dict]:
+    """One batch; each reading (not record) carries ``cpu_seconds``: its share of the CPU time (user
+    + system) this process and its tesseract runs spent on the batch."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
     fn, paths, kw = args
-    return (read_batch if fn == "read" else ocr_batch)(paths, **kw)
+    c0 = _cpu_seconds()
+    out = (read_batch if fn == "read" else ocr_batch)(paths, **kw)
+    share = (_cpu_seconds() - c0) / max(1, len(out))
+    if fn == "read":
+        for r in out:
+            r["cpu_seconds"] = share
+    return out
 
 
 def _map_chunks(fn: str, paths, processes: int, batch: int, kw: dict, progress=None) -> list[dict]:

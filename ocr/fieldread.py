@@ -72,7 +72,9 @@ class _PagePlan:
 
 
 def _crop(img: Image.Image, x0: int, y0: int, x1: int, y1: int) -> Image.Image:
-    return img.crop((max(0, x0 - _PAD), max(0, y0 - _PAD), min(img.width, x1 + _PAD), min(img.height, y1 + _PAD)))
+    return img.crop(
+        (max(0, x0 - _PAD), max(0, y0 - _PAD), min(img.width, x1 + _PAD), min(img.height, y1 + _PAD))
+    )
 
 
 SHEET_CROPS = 48  # crops stacked into one image for one tesseract page (psm 6)
@@ -93,7 +95,9 @@ def _sheet(crops: list[Image.Image]) -> tuple[Image.Image, list[tuple[int, int]]
     return sheet, spans
 
 
-def _run(jobs: list[tuple[str, Image.Image, object]]) -> list[tuple[object, str, list[float]]]:
+def _run(
+    jobs: list[tuple[str, Image.Image, object]], readers: dict[str, tuple[str, str]] = READERS
+) -> list[tuple[object, str, list[float]]]:
     """Read crops grouped by reader: the crops of one reader are stacked into sheets of SHEET_CROPS
     and read in one tesseract run as uniform blocks (psm 6); tesseract's fixed cost per image
     (~15 ms) is paid per sheet, not per crop. Each word goes back to the crop its box centre lies in."""
@@ -102,7 +106,7 @@ def _run(jobs: list[tuple[str, Image.Image, object]]) -> list[tuple[object, str,
     for reader, crop, key in jobs:
         by_reader.setdefault(reader, []).append((crop, key))
     for reader, items in by_reader.items():
-        lang, cfg = READERS[reader]
+        lang, cfg = readers[reader]
         groups = [items[i : i + SHEET_CROPS] for i in range(0, len(items), SHEET_CROPS)]
         sheets = [_sheet([c for c, _ in g]) for g in groups]
         pages = recognise([sh for sh, _ in sheets], lang=lang, config=cfg)
@@ -129,6 +133,56 @@ def _label_of(text: str, layout: Layout) -> str | None:
         t = t[:-1]
     hit = X._match_label(t, list(layout.labels))
     return hit[0] if hit else None
+
+
+def _reread_labels(plans: list[_PagePlan]) -> None:
+    """Label chunks that match no label of the page's layout, or that match a label the layout
+    prints once but the page shows twice (付款账号 read as 收款账号), are read again with only the
+    characters of that layout's labels allowed (账号 read as 由号/灵号 comes back as 账号)."""
+    jobs: list[tuple[str, Image.Image, object]] = []
+    configs: dict[str, str] = {}
+    for k, plan in enumerate(plans):
+        if plan.layout is None:
+            continue
+        labels = list(plan.layout.labels)
+        segs = [(b, seg) for b, row in enumerate(plan.segs) for seg in row if seg.kind == "label"]
+        found = [_label_of(seg.text, plan.layout) for _b, seg in segs]
+        twice = {
+            lab
+            for lab in found
+            if lab and found.count(lab) > 1 and "{side}" not in (plan.layout.labels[lab] or "")
+        }
+        chars = "".join(sorted(set("".join(labels)) | set("：:()-")))
+        key = f"label:{plan.layout.bank}"
+        configs[key] = chars
+        for (b, seg), lab in zip(segs, found, strict=True):
+            if lab is None or lab in twice:
+                band = plan.bands[b]
+                x0 = max(seg.x0, seg.x1 - LABEL_SPAN * band.height)
+                jobs.append((key, _crop(plan.img, x0, band.y0, seg.x1, band.y1), (k, seg, lab)))
+    if not jobs:
+        return
+    lang, cfg = READERS["label"]
+    readers = {key: (lang, f"{cfg} -c tessedit_char_whitelist={chars}") for key, chars in configs.items()}
+    for (k, seg, before), text, confs in _run(jobs, readers):
+        after = _label_of(text, plans[k].layout)
+        if after is not None and after != before:
+            seg.text = text
+            plans[k].confs.extend(confs)
+
+
+def _side_pair(row: list[_Seg], layout: Layout) -> str | None:
+    """Side-by-side blocks (CCB) print the same label for both sides on one line: on a line with two
+    labels, one of them a side label (全称/账号/开户行) and the other unreadable (由号 under a seal),
+    the unreadable one is that side label too."""
+    labels = [seg for seg in row if seg.kind == "label"]
+    if len(labels) != 2:
+        return None
+    found = [_label_of(seg.text, layout) for seg in labels]
+    known = [f for f in found if f is not None]
+    if len(known) == 1 and "{side}" in (layout.labels[known[0]] or ""):
+        return known[0]
+    return None
 
 
 def read_fields(images: list[Image.Image]) -> list[dict | None]:
@@ -164,10 +218,12 @@ def read_fields(images: list[Image.Image]) -> list[dict | None]:
         plans[k].segs[b][i].text = text
         plans[k].confs.extend(confs)
     # layout from the labels and line openings
-    jobs = []
-    for k, plan in enumerate(plans):
+    for plan in plans:
         head = "\n".join(" ".join(s.text for s in row if s.kind != "value") for row in plan.segs)
         plan.layout = X.detect_layout(head)
+    _reread_labels(plans)
+    jobs = []
+    for k, plan in enumerate(plans):
         if plan.layout is None:
             continue
         last_field: str | None = None
@@ -179,16 +235,19 @@ def read_fields(images: list[Image.Image]) -> list[dict | None]:
                     merged[-1].x1 = seg.x1
                     continue
                 merged.append(seg)
+            side_pair = _side_pair(merged, plan.layout)
             for seg in merged:
                 if seg.kind == "label":
-                    seg.label = _label_of(seg.text, plan.layout)
+                    seg.label = _label_of(seg.text, plan.layout) or side_pair
                     last_field = plan.layout.labels[seg.label] if seg.label else None
                     reader = plan.layout.reader(last_field) if seg.label else "text"
                 elif seg.kind == "value":
                     seg.reader = reader
                     reader = None
                     if seg.reader:
-                        jobs.append((seg.reader, _crop(plan.img, seg.x0, band.y0, seg.x1, band.y1), (k, b, seg)))
+                        jobs.append(
+                            (seg.reader, _crop(plan.img, seg.x0, band.y0, seg.x1, band.y1), (k, b, seg))
+                        )
                 elif seg.truncated and last_field in ("purpose", "summary"):
                     seg.reader = "text"  # a wrapped 用途/摘要 line (order numbers): read it whole
                     jobs.append(("text", _crop(plan.img, seg.x0, band.y0, seg.x1, band.y1), (k, b, seg)))

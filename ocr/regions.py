@@ -108,7 +108,9 @@ def band_chunks(ink: np.ndarray, y0: int, y1: int) -> list[Chunk]:
     for a, b in merged:
         if b - a < 3 and (b - a) * h < 40:  # a speck
             continue
-        out.append(Chunk(a, b, prev_end is None or a - prev_end >= gap_label, _ends_with_colon(ink[y0:y1, a:b])))
+        out.append(
+            Chunk(a, b, prev_end is None or a - prev_end >= gap_label, _ends_with_colon(ink[y0:y1, a:b]))
+        )
         prev_end = b
     return out
 
@@ -128,7 +130,9 @@ def _ends_with_colon(ink: np.ndarray) -> bool:
         return False
     (t0, t1), (u0, u1) = blobs
     small = max(2, 0.25 * h)
-    if not (t1 - t0 <= small and u1 - u0 <= small and u0 - t1 >= 0.1 * h and t0 >= 0.15 * h and u1 <= 0.95 * h):
+    if not (
+        t1 - t0 <= small and u1 - u0 <= small and u0 - t1 >= 0.1 * h and t0 >= 0.15 * h and u1 <= 0.95 * h
+    ):
         return False
     for r0, r1 in blobs:  # dots are about as wide as they are tall (a broken "1" is not)
         cols = ink[r0:r1, a:b].any(axis=0)
