@@ -231,16 +231,6 @@ def plain_tesseract(paths: list[str], limit: int) -> tuple[float, float, int]:
     return len(imgs) / dt_, cpu, len(imgs)
 
 
-def parse_reading_like(rec: dict, known: list[str]) -> dict:
-    from ocr.extract import snap_name
-
-    return {
-        **rec,
-        "payer_name": snap_name(rec["payer_name"], known),
-        "payee_name": snap_name(rec["payee_name"], known),
-    }
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("n", nargs="?", type=int, default=300)
@@ -321,17 +311,28 @@ def main() -> None:
             + "  ".join(f"{f}={100 * rs[f][0] / rs[f][1]:.1f}%" for f in ("payer_name", "payee_name"))
         )
         # what the pipeline does: own company (ORDERLENS_OWN_COMPANY) + the ERP customer master, i.e. the
-        # payers that actually occur, not every name the generator could make
+        # payers that actually occur, not every name the generator could make; parse_reading snaps names
+        # and flags a payer that snaps to no known party
         erp_master = sorted({SELLER} | {it[0]["payer_name"] for it in items})
-        snapped = [parse_reading_like(r, erp_master) for r in records]
+        snapped = [parse_reading(r, erp_master) for r in readings]
         rs = score(items, snapped)
+        wrong_snaps = sum(
+            got[f] != it[0][f] and got[f] in erp_master
+            for it, got in zip(items, snapped, strict=True)
+            for f in ("payer_name", "payee_name")
+        )
+        unknown = [
+            (it, got) for it, got in zip(items, snapped, strict=True) if got["payer_name"] not in erp_master
+        ]
         print(
-            f"names snapped to own company + ERP customer master ({len(erp_master)} names, as the pipeline does): "
+            f"names with own company + ERP customer master ({len(erp_master)} names, parse_reading as the pipeline): "
             + "  ".join(
                 f"{f}={100 * rs['per_field'][f][0] / rs['per_field'][f][1]:.1f}%"
                 for f in ("payer_name", "payee_name")
             )
-            + f"  unflagged wrong amounts={rs['unflagged_wrong']}"
+            + f"  snapped to a wrong party={wrong_snaps}  payer not known (kept as read)={len(unknown)}, "
+            f"flagged={sum(bool(g['needs_review']) for _, g in unknown)}  needs_review={rs['flagged']}/{len(items)}"
+            f"  unflagged wrong amounts={rs['unflagged_wrong']}"
         )
         for m in res["misses"][: args.misses]:
             print("  miss:", m)

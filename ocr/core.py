@@ -94,7 +94,8 @@ def parse_text(
     ``alternatives``: other readings of a field's value (second OCR pass on the value's crop),
     ``{"amount": [...], "amount_in_words": [...]}``. The figure is accepted unflagged only when some
     reading of the words spells it. ``known_names``: optional list of party names (own company,
-    customer master); a name read within a small edit distance of exactly one of them is snapped.
+    customer master); a name read within a small edit distance of exactly one of them is snapped, and
+    a payer name that snaps to none is kept as read and flagged for review.
     """
     alternatives = alternatives or {}
     layout = X.detect_layout(text)
@@ -154,6 +155,9 @@ def parse_text(
         f"{rec['bank']}:{rec['receipt_no']}" if rec["bank"] and rec["receipt_no"] else f"sha256:{sha256}"
     )
     reasons = _review_reasons(rec, words, layout is not None, from_words)
+    if known_names and layout is not None and rec["payer_name"] and rec["payer_name"] not in known_names:
+        # no known party within snapping distance: kept as read, and a person looks at it
+        reasons.append(f"payer name {rec['payer_name']!r} is not a known party (kept as read)")
     if layout is not None:
         for fld, pattern in layout.id_patterns.items():
             if rec[fld] and not re.fullmatch(pattern, rec[fld]):

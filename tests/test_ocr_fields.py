@@ -195,3 +195,23 @@ def test_unknown_layout_is_read_whole(tmp_path, rendered):
     assert "杭州华诚商贸有限公司" in reading["text"].replace(" ", "")  # the whole page was read
     r = parse_reading(reading)
     assert r["bank"] is None and r["needs_review"] and r["review_reason"] == "bank/layout not recognised"
+
+
+def test_unknown_payer_kept_as_read_and_flagged():
+    text = """中国工商银行业务回单
+日期: 2026-01-11 回单编号: 2026011171050724
+付款人户名: 成都华诚贸易有限公词 收款人户名: 杭州橙镜电子商务有限公司
+付款人账号: 6218609139099603 收款人账号: 1202026309900123456
+小写: ¥2,000.00
+金额(大写): 贰仟元整
+流水号: ZX202601114071050724"""
+    known = ["成都华诚贸易有限公司", "杭州橙镜电子商务有限公司"]
+    near = parse_text(text, known_names=known)  # one glyph off a known party: snapped, not flagged
+    assert near["payer_name"] == "成都华诚贸易有限公司" and near["needs_review"] is False, near[
+        "review_reason"
+    ]
+    unknown = parse_text(text.replace("成都华诚贸易有限公词", "深圳未知科技有限公司"), known_names=known)
+    assert unknown["payer_name"] == "深圳未知科技有限公司"  # not snapped to anybody
+    assert unknown["needs_review"] is True
+    assert unknown["review_reason"] == "payer name '深圳未知科技有限公司' is not a known party (kept as read)"
+    assert parse_text(text.replace("成都华诚贸易有限公词", "深圳未知科技有限公司"))["needs_review"] is False
