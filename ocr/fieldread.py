@@ -59,6 +59,7 @@ class _Seg:
     text: str = ""
     label: str | None = None  # canonical label of a matched label chunk
     reader: str | None = None  # READERS key for a value / raw segment; None: not read
+    field: str | None = None  # the field of a value segment (layout.labels value, {side} unresolved)
     truncated: bool = False
 
 
@@ -242,7 +243,7 @@ def read_fields(images: list[Image.Image]) -> list[dict | None]:
                     last_field = plan.layout.labels[seg.label] if seg.label else None
                     reader = plan.layout.reader(last_field) if seg.label else "text"
                 elif seg.kind == "value":
-                    seg.reader = reader
+                    seg.reader, seg.field = reader, last_field
                     reader = None
                     if seg.reader:
                         jobs.append(
@@ -255,22 +256,62 @@ def read_fields(images: list[Image.Image]) -> list[dict | None]:
     for (k, _b, seg), text, confs in _run(jobs):
         seg.text = text
         plans[k].confs.extend(confs)
+    texts = [_compose(plan) if plan.layout else None for plan in plans]
+    alts = _retry_words(plans, texts)
     out: list[dict | None] = []
-    for plan in plans:
-        if plan.layout is None:
+    for plan, text, alt in zip(plans, texts, alts, strict=True):
+        if text is None:
             out.append(None)
             continue
-        lines = []
-        for row in plan.segs:
-            parts = []
-            for seg in row:
-                if seg.kind == "label":
-                    parts.append(f"{seg.label}：" if seg.label else seg.text)
-                else:
-                    parts.append(seg.text)
-            line = " ".join(p for p in parts if p)
-            if line:
-                lines.append(line)
         conf = sum(plan.confs) / len(plan.confs) if plan.confs else 0.0
-        out.append({"text": "\n".join(lines), "confidence": conf})
+        out.append({"text": text, "confidence": conf, "alternatives": alt})
     return out
+
+
+# the 大写 of a page whose figure and words disagree is read once more, by another reader: the
+# parser accepts the figure when any reading of the words spells it (ocr.core.parse_text)
+WORDS_RETRY = ("words", 1.5)  # reader, scale of the crop
+
+
+def _retry_words(plans: list[_PagePlan], texts: list[str | None]) -> list[dict[str, list[str]]]:
+    from .words import words_match
+
+    alts: list[dict[str, list[str]]] = [{} for _ in plans]
+    jobs: list[tuple[str, Image.Image, object]] = []
+    for k, (plan, text) in enumerate(zip(plans, texts, strict=True)):
+        if text is None or plan.layout is None:
+            continue
+        raw = X.extract_fields(text, plan.layout)
+        fig = X.parse_amount(raw.get("amount"))
+        if fig is None or (raw.get("amount_in_words") and words_match(raw["amount_in_words"], fig)):
+            continue
+        for b, row in enumerate(plan.segs):
+            for seg in row:
+                if seg.kind == "value" and seg.field == "amount_in_words":
+                    band = plan.bands[b]
+                    crop = _crop(plan.img, seg.x0, band.y0, seg.x1, band.y1)
+                    reader, scale = WORDS_RETRY
+                    if scale != 1.0:
+                        size = (round(crop.width * scale), round(crop.height * scale))
+                        crop = crop.resize(size, Image.Resampling.BICUBIC)
+                    jobs.append((reader, crop, k))
+    for k, text, _confs in _run(jobs):
+        if text:
+            alts[k].setdefault("amount_in_words", []).append(text)
+    return alts
+
+
+def _compose(plan: _PagePlan) -> str:
+    """``label：value`` lines in page order (unmatched label chunks as read)."""
+    lines = []
+    for row in plan.segs:
+        parts = []
+        for seg in row:
+            if seg.kind == "label":
+                parts.append(f"{seg.label}：" if seg.label else seg.text)
+            else:
+                parts.append(seg.text)
+        line = " ".join(p for p in parts if p)
+        if line:
+            lines.append(line)
+    return "\n".join(lines)
