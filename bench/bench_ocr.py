@@ -6,7 +6,12 @@ ocr_many(processes=2), and prints receipts/s beside plain ``pytesseract.image_to
 on a sample of the same images, field-level exact-match accuracy per field and per layout, and the
 number of wrong amounts that were NOT flagged for review (target 0).
 
-    .venv/bin/python bench/bench_ocr.py [N] [--processes 2] [--seed 1] [--ablate] [--lang chi_sim]
+    .venv/bin/python bench/bench_ocr.py [N] [--processes 2] [--seed 1] [--ablate] [--lang chi_sim] [--page]
+
+Speed is printed as wall receipts/s and as CPU seconds (user + system of this process, the worker
+processes and every tesseract they ran) per receipt, beside the same figures for plain
+``pytesseract.image_to_string`` defaults; the machine's load average is printed with them.
+``--page`` reads every page whole (the reader before the field reader) for comparison.
 
 ``--ablate`` also runs the preprocessing variants and both languages on the image receipts
 (single process) and prints their accuracy, to show what each step earns.
@@ -195,8 +200,17 @@ def print_table(res: dict, n: int) -> None:
     print(f"wrong amounts NOT flagged for review: {res['unflagged_wrong']}")
 
 
-def plain_tesseract(paths: list[str], limit: int) -> float:
-    """receipts/s of plain pytesseract.image_to_string defaults (eng, psm 3, own threading)."""
+def _cpu() -> float:
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def plain_tesseract(paths: list[str], limit: int) -> tuple[float, float, int]:
+    """(receipts/s, CPU s, images) of plain pytesseract.image_to_string defaults (eng, psm 3, own
+    threading) on the first ``limit`` image receipts."""
     import pytesseract
     from PIL import Image
 
@@ -206,25 +220,15 @@ def plain_tesseract(paths: list[str], limit: int) -> float:
     imgs = [load_file(p)[1] for p in sample]
     env_old = os.environ.pop("OMP_THREAD_LIMIT", None)
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         for img in imgs:
             assert isinstance(img, Image.Image)
             pytesseract.image_to_string(img)
-        dt_ = time.perf_counter() - t0
+        dt_, cpu = time.perf_counter() - t0, _cpu() - c0
     finally:
         if env_old is not None:
             os.environ["OMP_THREAD_LIMIT"] = env_old
-    return len(imgs) / dt_
-
-
-def parse_reading_like(rec: dict, known: list[str]) -> dict:
-    from ocr.extract import snap_name
-
-    return {
-        **rec,
-        "payer_name": snap_name(rec["payer_name"], known),
-        "payee_name": snap_name(rec["payee_name"], known),
-    }
+    return len(imgs) / dt_, cpu, len(imgs)
 
 
 def main() -> None:
@@ -238,8 +242,12 @@ def main() -> None:
     ap.add_argument("--misses", type=int, default=25)
     ap.add_argument("--readings", help="save the OCR readings here, or re-score the ones saved here")
     ap.add_argument("--keep", help="render the receipts into this folder (kept) instead of a temporary one")
+    ap.add_argument("--page", action="store_true", help="read every page whole (no field reader)")
     args = ap.parse_args()
     kw = {"lang": args.lang} if args.lang else {}
+    if args.page:
+        kw["fields"] = False
+    t_cpu = float("nan")
     with tempfile.TemporaryDirectory(prefix="bench_ocr_") as tmp:
         if args.readings and os.path.exists(args.readings):
             # re-score the parser on readings saved by an earlier run (no rendering, no tesseract)
@@ -253,9 +261,11 @@ def main() -> None:
             t0 = time.perf_counter()
             render_many(items, processes=args.processes)
             t_render = time.perf_counter() - t0
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu()
             readings = read_many([it[3] for it in items], processes=args.processes, **kw)
             t_ocr = time.perf_counter() - t0
+            # the workers' own CPU and their tesseract runs' (the pool's workers are not our children)
+            t_cpu = sum(r.get("cpu_seconds") or 0.0 for r in readings) + (_cpu() - c0)
             if args.readings:
                 with open(args.readings, "wb") as fh:
                     pickle.dump((items, readings, t_render, t_ocr), fh)
@@ -265,15 +275,23 @@ def main() -> None:
         for it in items:
             fmts[it[1]] += 1
         print(f"receipts={len(items)} formats={dict(fmts)} render {t_render:.1f}s")
+        n_img = sum(v for k, v in fmts.items() if k != "pdf_text")
         print(
-            f"read_many(processes={args.processes}): {t_ocr:.1f}s  {len(items) / t_ocr:.2f} receipts/s  "
-            f"(image receipts only: {sum(v for k, v in fmts.items() if k != 'pdf_text') / t_ocr:.2f}/s)"
+            f"read_many(processes={args.processes}{', page' if args.page else ''}): {t_ocr:.1f}s  "
+            f"{len(items) / t_ocr:.2f} receipts/s  (image receipts only: {n_img / t_ocr:.2f}/s)  "
+            f"cpu {t_cpu:.1f}s = {t_cpu / len(items):.3f} s/receipt  load average {os.getloadavg()[0]:.1f}"
         )
         if args.plain and all(os.path.exists(p) for p in paths[: args.plain]):
-            rate = plain_tesseract(paths, args.plain)
+            rate, cpu, n_plain = plain_tesseract(paths, args.plain)
             print(
-                f"plain pytesseract.image_to_string defaults (1 process, {args.plain} images): {rate:.2f} receipts/s"
+                f"plain pytesseract.image_to_string defaults (1 process, {n_plain} images): {rate:.2f} receipts/s  "
+                f"cpu {cpu:.1f}s = {cpu / n_plain:.3f} s/receipt  load average {os.getloadavg()[0]:.1f}"
             )
+            if t_cpu == t_cpu:
+                print(
+                    f"cpu per image receipt, plain / read_many: {cpu / n_plain:.3f} / {t_cpu / n_img:.3f} = "
+                    f"{(cpu / n_plain) / (t_cpu / n_img):.2f}x"
+                )
         res = score(items, records)
         print_table(res, len(items))
         from ocr.extract import snap_name
@@ -293,17 +311,28 @@ def main() -> None:
             + "  ".join(f"{f}={100 * rs[f][0] / rs[f][1]:.1f}%" for f in ("payer_name", "payee_name"))
         )
         # what the pipeline does: own company (ORDERLENS_OWN_COMPANY) + the ERP customer master, i.e. the
-        # payers that actually occur, not every name the generator could make
+        # payers that actually occur, not every name the generator could make; parse_reading snaps names
+        # and flags a payer that snaps to no known party
         erp_master = sorted({SELLER} | {it[0]["payer_name"] for it in items})
-        snapped = [parse_reading_like(r, erp_master) for r in records]
+        snapped = [parse_reading(r, erp_master) for r in readings]
         rs = score(items, snapped)
+        wrong_snaps = sum(
+            got[f] != it[0][f] and got[f] in erp_master
+            for it, got in zip(items, snapped, strict=True)
+            for f in ("payer_name", "payee_name")
+        )
+        unknown = [
+            (it, got) for it, got in zip(items, snapped, strict=True) if got["payer_name"] not in erp_master
+        ]
         print(
-            f"names snapped to own company + ERP customer master ({len(erp_master)} names, as the pipeline does): "
+            f"names with own company + ERP customer master ({len(erp_master)} names, parse_reading as the pipeline): "
             + "  ".join(
                 f"{f}={100 * rs['per_field'][f][0] / rs['per_field'][f][1]:.1f}%"
                 for f in ("payer_name", "payee_name")
             )
-            + f"  unflagged wrong amounts={rs['unflagged_wrong']}"
+            + f"  snapped to a wrong party={wrong_snaps}  payer not known (kept as read)={len(unknown)}, "
+            f"flagged={sum(bool(g['needs_review']) for _, g in unknown)}  needs_review={rs['flagged']}/{len(items)}"
+            f"  unflagged wrong amounts={rs['unflagged_wrong']}"
         )
         for m in res["misses"][: args.misses]:
             print("  miss:", m)

@@ -1,4 +1,5 @@
-"""Bank e-receipt OCR: preprocess -> recognise -> detect bank/layout -> extract fields -> validate.
+"""Bank e-receipt OCR: preprocess -> find lines and labels (regions) -> read labels, detect the layout,
+read only the value regions it needs (fieldread) -> extract fields -> validate.
 
 Pure functions; the record depends only on the file's bytes (cache it by its ``sha256``).
 

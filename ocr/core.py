@@ -22,6 +22,7 @@ import re
 from decimal import Decimal
 
 from . import extract as X
+from .fieldread import read_fields
 from .preprocess import DEFAULT as DEFAULT_PREP
 from .preprocess import PrepOptions, load_file, preprocess
 from .recognise import DEFAULT_LANG, TESS_CONFIG, Page, recognise
@@ -41,7 +42,7 @@ __all__ = [
 
 # Bump when what ``read_batch`` returns for the same bytes changes (preprocessing, tesseract
 # settings, crops): cached readings of another version are read again.
-READER_VERSION = "1"
+READER_VERSION = "2"  # 2: field reader (labels, then value regions per reader)
 
 MIN_CONFIDENCE = 75.0
 RECORD_FIELDS = (
@@ -93,7 +94,8 @@ def parse_text(
     ``alternatives``: other readings of a field's value (second OCR pass on the value's crop),
     ``{"amount": [...], "amount_in_words": [...]}``. The figure is accepted unflagged only when some
     reading of the words spells it. ``known_names``: optional list of party names (own company,
-    customer master); a name read within a small edit distance of exactly one of them is snapped.
+    customer master); a name read within a small edit distance of exactly one of them is snapped, and
+    a payer name that snaps to none is kept as read and flagged for review.
     """
     alternatives = alternatives or {}
     layout = X.detect_layout(text)
@@ -146,10 +148,16 @@ def parse_text(
     )
     rec["confidence"] = round(float(confidence), 1)
     rec["amount_in_words_ok"] = agreed
+    if layout is not None:
+        for fld, pattern in layout.id_patterns.items():
+            rec[fld] = X.fit_id(rec[fld], pattern)
     rec["receipt_ref"] = (
         f"{rec['bank']}:{rec['receipt_no']}" if rec["bank"] and rec["receipt_no"] else f"sha256:{sha256}"
     )
     reasons = _review_reasons(rec, words, layout is not None, from_words)
+    if known_names and layout is not None and rec["payer_name"] and rec["payer_name"] not in known_names:
+        # no known party within snapping distance: kept as read, and a person looks at it
+        reasons.append(f"payer name {rec['payer_name']!r} is not a known party (kept as read)")
     if layout is not None:
         for fld, pattern in layout.id_patterns.items():
             if rec[fld] and not re.fullmatch(pattern, rec[fld]):
@@ -218,12 +226,15 @@ def read_batch(
     prep: PrepOptions = DEFAULT_PREP,
     config: str = TESS_CONFIG,
     second_pass: bool = True,
+    fields: bool = True,
 ) -> list[dict]:
     """The expensive half of the OCR, per file a reading:
     ``{source_file, sha256, source_kind, text, confidence, alternatives, error, seconds}``.
 
-    Images go through one tesseract run (plus one run per second-pass kind over the crops of the
-    amount figure and the amount in words); a PDF with a text layer is read without tesseract; a file
+    Images are read field by field (``ocr.fieldread``: labels first, then only the value regions
+    the layout needs, each with its reader; a few tesseract runs per batch). With ``fields=False``,
+    or for a page whose layout is not recognised from its labels, the whole page is read with
+    ``lang`` (plus a second pass over the crops of the amount figure and the words); a PDF with a text layer is read without tesseract; a file
     that cannot be opened gives ``error`` (and no text)."""
     import time
 
@@ -266,12 +277,21 @@ def read_batch(
             pending.append((i, path, sha, img, time.perf_counter() - t0))
     if pending:
         t0 = time.perf_counter()
-        pages: list[Page] = recognise([p[3] for p in pending], lang=lang, config=config)
-        alts = _second_pass([p[3] for p in pending], pages) if second_pass else [{} for _ in pending]
+        imgs = [p[3] for p in pending]
+        fielded: list[dict | None] = read_fields(imgs) if fields else [None] * len(pending)
+        whole = [j for j, f in enumerate(fielded) if f is None]  # layout not recognised: read the page
+        if whole:
+            pages: list[Page] = recognise([imgs[j] for j in whole], lang=lang, config=config)
+            alts = _second_pass([imgs[j] for j in whole], pages) if second_pass else [{} for _ in whole]
+            for j, page, alt in zip(whole, pages, alts, strict=True):
+                fielded[j] = {"text": page.text, "confidence": page.confidence, "alternatives": alt}
         shared = (time.perf_counter() - t0) / len(pending)
-        for (i, _path, _sha, _img, prep_s), page, alt in zip(pending, pages, alts, strict=True):
+        for (i, _path, _sha, _img, prep_s), got in zip(pending, fielded, strict=True):
             readings[i].update(
-                text=page.text, confidence=page.confidence, alternatives=alt, seconds=prep_s + shared
+                text=got["text"],
+                confidence=got["confidence"],
+                alternatives=got.get("alternatives") or {},
+                seconds=prep_s + shared,
             )
     return [r for r in readings if r is not None]
 
@@ -300,9 +320,10 @@ def ocr_batch(
     config: str = TESS_CONFIG,
     second_pass: bool = True,
     known_names: tuple[str, ...] | list[str] | None = None,
+    fields: bool = True,
 ) -> list[dict]:
     """Records for several files (``read_batch`` then ``parse_reading``)."""
-    readings = read_batch(paths, lang=lang, prep=prep, config=config, second_pass=second_pass)
+    readings = read_batch(paths, lang=lang, prep=prep, config=config, second_pass=second_pass, fields=fields)
     return [parse_reading(r, known_names) for r in readings]
 
 
@@ -356,10 +377,26 @@ def ocr_file(path: str, **kw) -> dict:
     return ocr_batch([str(path)], **kw)[0]
 
 
+def _cpu_seconds() -> float:
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the tesseract runs, once they have ended
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _worker(args: tuple[str, list[str], dict]) -> list[dict]:
+    """One batch; each reading (not record) carries ``cpu_seconds``: its share of the CPU time (user
+    + system) this process and its tesseract runs spent on the batch."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
     fn, paths, kw = args
-    return (read_batch if fn == "read" else ocr_batch)(paths, **kw)
+    c0 = _cpu_seconds()
+    out = (read_batch if fn == "read" else ocr_batch)(paths, **kw)
+    share = (_cpu_seconds() - c0) / max(1, len(out))
+    if fn == "read":
+        for r in out:
+            r["cpu_seconds"] = share
+    return out
 
 
 def _map_chunks(fn: str, paths, processes: int, batch: int, kw: dict, progress=None) -> list[dict]:
@@ -408,12 +445,12 @@ def _map_chunks(fn: str, paths, processes: int, batch: int, kw: dict, progress=N
     return out
 
 
-def ocr_many(paths, processes: int = 2, batch: int = 8, progress=None, **kw) -> list[dict]:
+def ocr_many(paths, processes: int = 2, batch: int = 16, progress=None, **kw) -> list[dict]:
     """Records for many files, in the order given; ``processes`` workers, ``batch`` files per
     tesseract run (the model loads once per batch). ``progress(records)`` is called per finished batch."""
     return _map_chunks("ocr", paths, processes, batch, kw, progress)
 
 
-def read_many(paths, processes: int = 2, batch: int = 8, progress=None, **kw) -> list[dict]:
+def read_many(paths, processes: int = 2, batch: int = 16, progress=None, **kw) -> list[dict]:
     """Readings (see ``read_batch``) for many files, in the order given, like ``ocr_many``."""
     return _map_chunks("read", paths, processes, batch, kw, progress)

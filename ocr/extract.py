@@ -18,6 +18,7 @@ __all__ = [
     "parse_date",
     "parse_time",
     "clean_id",
+    "fit_id",
     "clean_account",
     "clean_name",
     "find_order_nos",
@@ -69,6 +70,8 @@ def _match_label(before: str, labels: list[str]) -> tuple[str, int] | None:
             d = _lev(cand, tgt)
             # a 2-character label may carry one stray glyph inside (用和途 = 用途), never a changed one
             inserted = len(tgt) == 2 and k == 3 and d == 1 and cand[0] == tgt[0] and cand[-1] == tgt[-1]
+            if d > 1 and len(tgt) >= 4 and k == len(tgt) and sorted(cand) == sorted(tgt):
+                d = 1  # the same characters out of order (小金额写 = 小写金额): one edit, not two
             if (d > _allowed(tgt) and not inserted) or (k != len(tgt) and d == 0):
                 continue
             key = (len(tgt) - d, -d, k == len(tgt))
@@ -288,6 +291,27 @@ def clean_id(value: str | None) -> str | None:
     prefix, rest = (m.group(1), m.group(2)) if m else ("", tok)
     rest = "".join(_DIGIT_LIKE.get(c, c) for c in rest)
     return prefix + rest
+
+
+_LETTER_LIKE = {"2": "Z", "5": "S", "8": "B", "0": "O", "1": "I", "6": "G"}
+
+
+def fit_id(value: str | None, pattern: str) -> str | None:
+    """``value`` made to fit the bank's id ``pattern`` (full match) by the unambiguous repairs of the
+    field reader's misreads: one stray character before a letter prefix (``2ZX2026…`` for
+    ``ZX2026…``) or a letter of the prefix read as its look-alike digit (``2X2026…``). ``value``
+    unchanged when it fits already or no single repair makes it fit."""
+    if not value or re.fullmatch(pattern, value):
+        return value
+    m = re.match(r"\[A-Z\]\{(\d+)\}", pattern)
+    if not m:
+        return value
+    n = int(m.group(1))
+    cands = [value[1:]]
+    head = "".join(_LETTER_LIKE.get(c, c) for c in value[:n])
+    cands.append(head + value[n:])
+    fits = [c for c in cands if re.fullmatch(pattern, c)]
+    return fits[0] if len(set(fits)) == 1 else value
 
 
 def clean_account(value: str | None) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["LAYOUTS", "Layout", "LABEL_CONFUSIONS"]
+__all__ = ["FIELD_READERS", "LAYOUTS", "Layout", "LABEL_CONFUSIONS"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,15 @@ class Layout:
     signature: tuple[str, ...] = ()
     # how this bank prints its ids (regex, full match); a value read that does not fit needs review
     id_patterns: dict[str, str] = field(default_factory=dict)
+    # how to read a field's value (a key of ocr.fieldread.READERS) where this bank differs from FIELD_READERS
+    readers: dict[str, str | None] = field(default_factory=dict)
+
+    def reader(self, fld: str | None) -> str | None:
+        """Key of ocr.fieldread.READERS for the value of ``fld`` (None: not read)."""
+        if fld is None:
+            return None
+        key = fld.format(side="payer") if "{side}" in fld else fld
+        return self.readers.get(key, FIELD_READERS.get(key, "text"))
 
 
 ICBC = Layout(
@@ -100,6 +109,28 @@ CMB = Layout(
 
 LAYOUTS: tuple[Layout, ...] = (ICBC, CCB, CMB)
 
+# The field reader (ocr.fieldread) reads each value region with the model and characters its field
+# needs. "digits": the English model limited to digits, Latin capitals and the figure's punctuation
+# (ids, accounts, dates, the amount figure: chi_sim merges "¥2" into one CJK glyph, reads O for 0);
+# "words": chi_sim limited to the money characters (大写) and their known misreads; "text": chi_sim
+# (names, 用途 with its order numbers); None: not read at all (branch names, currency: nothing uses them).
+FIELD_READERS: dict[str, str | None] = {
+    "txn_date": "digits",
+    "receipt_no": "digits",
+    "txn_serial": "digits",
+    "payer_account": "digits",
+    "payee_account": "digits",
+    "amount": "digits",
+    "print_count": "digits",
+    "amount_in_words": "words",
+    "payer_name": "text",
+    "payee_name": "text",
+    "purpose": "text",
+    "summary": "text",
+    "payer_bank": None,
+    "payee_bank": None,
+}
+
 # Characters tesseract (chi_sim) prints for label characters on these receipts; applied to label
 # candidates only (text before a colon), never to values.
 LABEL_CONFUSIONS: dict[str, str] = {
@@ -114,6 +145,7 @@ LABEL_CONFUSIONS: dict[str, str] = {
     "帐": "账",
     "胀": "账",
     "咏": "账",
+    "灵": "账",  # 账号 read as 灵号 (CCB, field reader)
     "亏": "号",
     "导": "号",
     "余": "途",

@@ -168,7 +168,7 @@ def ocr_new_files(
     loaded_at: datetime,
     processes: int | None = None,
     log: Callable[[str], None] = lambda _m: None,
-    batch: int = 8,
+    batch: int = 16,
 ) -> ReceiptReport:
     """OCR every receipt file whose bytes are not in the cache; each finished batch is committed at
     once (an interrupted run keeps what it read)."""
