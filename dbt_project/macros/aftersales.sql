@@ -65,3 +65,6 @@
 {% macro default__type_double() -%}double precision{%- endmacro %}
 
 {% macro duckdb__type_double() -%}double{%- endmacro %}
+
+{#- Spark: no DOUBLE PRECISION spelling (PARSE_SYNTAX_ERROR); DOUBLE is 8 bytes. -#}
+{% macro spark__type_double() -%}double{%- endmacro %}
