@@ -55,3 +55,33 @@
         cast({{ field_clean }} as {{ spark_type_names(type) }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- dbt-spark's listagg drops the order_by_clause (collect_list keeps no order; it only warns), so
+    fct_orders.tracking_nos, fct_three_way_match.payment_refs and fct_aftersales' item lists came out in
+    another order than on DuckDB. Here: collect (sort keys, value) structs, sort them, join the values.
+    Each key is preceded by `key is null` so nulls sort last, as DuckDB's default (NULLS LAST) does; only
+    ascending keys are supported (all the project uses). No non-null value gives null, as string_agg does
+    (array_join of an empty list would give ''). -#}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- if limit_num -%}
+        {{ exceptions.raise_compiler_error("listagg: limit_num is not implemented for spark in this project") }}
+    {%- endif -%}
+    {%- if order_by_clause -%}
+        {%- set keys = modules.re.sub('(?i)^\\s*order\\s+by\\s+', '', order_by_clause).split(',') -%}
+        {%- set fields = [] -%}
+        {%- for key in keys -%}
+            {%- set key = key.strip() -%}
+            {%- if modules.re.search('(?i)\\s(desc|asc|nulls)\\b', key) -%}
+                {{ exceptions.raise_compiler_error("listagg on spark: only plain ascending keys, got '" ~ key ~ "'") }}
+            {%- endif -%}
+            {%- do fields.append('(' ~ key ~ ') is null as k' ~ loop.index ~ 'n') -%}
+            {%- do fields.append(key ~ ' as k' ~ loop.index) -%}
+        {%- endfor -%}
+        case when count({{ measure }}) > 0 then array_join(transform(
+            array_sort(collect_list(struct({{ fields | join(', ') }}, {{ measure }} as listagg_value))),
+            entry -> entry.listagg_value
+        ), {{ delimiter_text }}) end
+    {%- else -%}
+        case when count({{ measure }}) > 0 then array_join(collect_list({{ measure }}), {{ delimiter_text }}) end
+    {%- endif -%}
+{%- endmacro %}
