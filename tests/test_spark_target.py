@@ -54,7 +54,8 @@ PUBLIC_MARTS = [
     "fct_order_risks",
 ]
 
-pytestmark = pytest.mark.slow
+# The fixture (DuckDB run + Spark build) took 877 s at load 12-14 on 2 cores; ~5 min expected on a quiet machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 
 class _TreeSampler:
