@@ -1,4 +1,4 @@
-"""The `orderlens` command: run | generate | demo | export | user. See README.md."""
+"""The `orderlens` command: run | generate | demo | export | spark-export | user. See README.md."""
 
 from __future__ import annotations
 
@@ -169,6 +169,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_spark_export(args: argparse.Namespace) -> int:
+    """`orderlens spark-export`: DuckDB's raw schema as Parquet folders for the dbt `spark` target."""
+    from .spark_export import export_raw
+
+    settings = settings_mod.load_settings(warehouse=args.warehouse)
+    out = Path(args.out).resolve()
+    try:
+        tables = export_raw(settings.warehouse_path, out)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"orderlens spark-export: {exc}", file=sys.stderr)
+        return 2
+    rows = sum(t.rows for t in tables)
+    print(f"{out}: {len(tables)} raw tables, {rows} rows (Parquet)")
+    print(f"next: ORDERLENS_SPARK_RAW={out} dbt build --target spark (see docs/spark.md)")
+    return 0
+
+
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\r\n")
@@ -296,6 +313,15 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--published", metavar="DIR",
                       help="published snapshots (default $ORDERLENS_PUBLISHED or 'published' beside the warehouse)")  # fmt: skip
     diff.set_defaults(func=cmd_export)
+
+    spark = sub.add_parser(
+        "spark-export",
+        help="write the warehouse's raw tables as Parquet for `dbt build --target spark` (docs/spark.md)",
+    )
+    spark.add_argument("--warehouse", metavar="FILE", help="DuckDB warehouse (default $ORDERLENS_WAREHOUSE)")
+    spark.add_argument("--out", required=True, metavar="DIR",
+                       help="one folder per raw table (<DIR>/<table>/part-0.parquet); replaced table by table")  # fmt: skip
+    spark.set_defaults(func=cmd_spark_export)
 
     from .access import ROLES
 

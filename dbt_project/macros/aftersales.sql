@@ -9,6 +9,15 @@
     array_agg({{ expression }} order by {{ order_by }})
 {%- endmacro %}
 
+{#- Spark has no ordered aggregate (collect_list keeps no order): collect (key, value) pairs, sort them
+    by key, keep the values. -#}
+{% macro spark__ordered_list_agg(expression, order_by) -%}
+    transform(
+        array_sort(collect_list(struct({{ order_by }} as sort_key, {{ expression }} as item))),
+        entry -> entry.item
+    )
+{%- endmacro %}
+
 {% macro duckdb__ordered_list_agg(expression, order_by) -%}
     list({{ expression }} order by {{ order_by }})
 {%- endmacro %}
@@ -21,6 +30,12 @@
 
 {% macro default__scanned_units(remark) -%}
     coalesce(cast(nullif(regexp_replace({{ remark }}, '^.*数量[:：]\s*([0-9]+).*$', '\1'), {{ remark }}) as integer), 1)
+{%- endmacro %}
+
+{#- Spark: regexp_replace refers to a group as $1 (the default's '\1' is taken literally), so extract the
+    number; regexp_extract gives '' when nothing matches. -#}
+{% macro spark__scanned_units(remark) -%}
+    coalesce(cast(nullif(regexp_extract({{ remark }}, '数量[:：]\\s*([0-9]+)', 1), '') as int), 1)
 {%- endmacro %}
 
 {% macro duckdb__scanned_units(remark) -%}
@@ -50,3 +65,6 @@
 {% macro default__type_double() -%}double precision{%- endmacro %}
 
 {% macro duckdb__type_double() -%}double{%- endmacro %}
+
+{#- Spark: no DOUBLE PRECISION spelling (PARSE_SYNTAX_ERROR); DOUBLE is 8 bytes. -#}
+{% macro spark__type_double() -%}double{%- endmacro %}

@@ -32,6 +32,11 @@
     {{ dbt.type_float() }}
 {%- endmacro %}
 
+{#- Spark: dbt.type_float() is `float`, a 4-byte FLOAT there too. -#}
+{% macro spark__double_type() -%}
+    double
+{%- endmacro %}
+
 {% macro duckdb__double_type() -%}
     double
 {%- endmacro %}

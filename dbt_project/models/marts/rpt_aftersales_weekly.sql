@@ -101,10 +101,11 @@ final as (
         tag_totals.reason_tag,
         tag_totals.tickets,
         cast(tag_totals.tickets as {{ type_double() }}) / week_totals.week_tickets as share_of_tickets,
-        row_number() over (
+        -- bigint as the contract says: row_number() is bigint on DuckDB, int on Spark
+        cast(row_number() over (
             partition by tag_totals.week_start
             order by tag_totals.tickets desc, tag_totals.reason_tag
-        ) as rank,
+        ) as {{ dbt.type_bigint() }}) as rank,
         {% for dim in dimensions %}
         {% set column = 'warehouse' if dim == 'warehouse_code' else dim %}
         top_{{ dim }}.top_value as top_{{ column }},

@@ -10,6 +10,7 @@
 -- always qualifies, so each round makes progress; chains of multi-order receipts sharing orders take one
 -- round per link). What single-order payments gave an order before is added up front. Within a payment the
 -- shares follow from the running sum of the needs: allocated up to position j = least(amount, needs 1..j).
+-- The rounds are the macro allocation_rounds: a recursive CTE on DuckDB, unrolled rounds on Spark.
 with recursive
 
 named as (
@@ -80,91 +81,7 @@ multi_with_prior as (
 
 ),
 
-rounds as (
-
-    select
-        0 as round_no,
-        payment_ref,
-        payment_seq,
-        paid_at,
-        amount,
-        order_key,
-        order_no,
-        order_amount,
-        position,
-        n_orders,
-        single_covered,
-        cast(null as decimal(18, 2)) as allocated
-    from multi_with_prior
-
-    union all
-
-    select
-        round_no + 1 as round_no,
-        payment_ref,
-        payment_seq,
-        paid_at,
-        amount,
-        order_key,
-        order_no,
-        order_amount,
-        position,
-        n_orders,
-        single_covered,
-        cast(
-            case
-                when allocated is not null then allocated
-                when blocked = 1 then null
-                when position < n_orders then allocated_upto - coalesce(allocated_before, 0)
-                else amount - coalesce(allocated_before, 0)
-            end as decimal(18, 2)
-        ) as allocated
-    from (
-        select
-            *,
-            lag(allocated_upto) over (partition by payment_ref order by position) as allocated_before
-        from (
-            select
-                *,
-                case
-                    when position = n_orders then null
-                    when amount <= 0 then 0
-                    else least(amount, cumulative_need)
-                end as allocated_upto
-            from (
-                select
-                    *,
-                    sum(need) over (
-                        partition by payment_ref order by position rows between unbounded preceding and current row
-                    ) as cumulative_need,
-                    max(case when allocated is null and position < n_orders and earlier_unresolved > 0 then 1 else 0 end)
-                        over (partition by payment_ref) as blocked
-                from (
-                    select
-                        *,
-                        case
-                            when position < n_orders then greatest(0, order_amount - single_covered - coalesce(covered_before, 0))
-                        end as need
-                    from (
-                        select
-                            *,
-                            coalesce(sum(case when allocated is null then 1 else 0 end) over (
-                                partition by order_key order by payment_seq rows between unbounded preceding and 1 preceding
-                            ), 0) as earlier_unresolved,
-                            sum(allocated) over (
-                                partition by order_key order by payment_seq rows between unbounded preceding and 1 preceding
-                            ) as covered_before,
-                            max(case when allocated is null then 1 else 0 end) over () as any_unresolved
-                        from rounds
-                    ) as state
-                    where any_unresolved = 1
-                ) as needs
-            ) as cumulative
-        ) as upto
-    ) as next_round
-    where round_no < 1000
-
-),
+{{ allocation_rounds('multi_with_prior') }},
 
 last_round as (
 
