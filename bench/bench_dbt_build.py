@@ -237,6 +237,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="measure each step this many times; best kept")
     parser.add_argument("--top", type=int, default=8, help="slowest models to print")
     parser.add_argument("--skip-build", action="store_true", help="only dbt run (no tests) and the floor")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the built warehouses in --work (to compare)"
+    )
     args = parser.parse_args()
     raw, work = Path(args.warehouse), Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -281,8 +284,9 @@ def main() -> int:
             f"CPU {b['cpu'] / floor['cpu']:.2f}"
         )
     print(f"load average at the end: {os.getloadavg()} (2 cores)")
-    for tag in ("build", "run", "floor"):
-        shutil.rmtree(work / tag, ignore_errors=True)
+    if not args.keep:
+        for tag in ("build", "run", "floor"):
+            shutil.rmtree(work / tag, ignore_errors=True)
     return 0
 
 
