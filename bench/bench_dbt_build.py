@@ -50,15 +50,15 @@ MARTS = [
 SELECT = [f"+{m}" for m in MARTS]
 
 
-def run_measured(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, float, int]:
-    """Run cmd; return (wall seconds, peak RSS MB of that process, exit code)."""
+def run_measured(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, float, float, int]:
+    """Run cmd; return (wall seconds, CPU seconds user+sys, peak RSS MB of that process, exit code)."""
     started = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
 
 
 def fresh_copy(raw: Path, dest_dir: Path) -> Path:
@@ -94,7 +94,7 @@ def dbt_step(command: str, raw: Path, work: Path, as_of: str, tag: str) -> dict:
         "--select",
         *SELECT,
     ]
-    wall, rss, rc = run_measured(cmd, env, work / tag / "dbt.log")
+    wall, cpu, rss, rc = run_measured(cmd, env, work / tag / "dbt.log")
     results = json.loads((target / "run_results.json").read_text())["results"]
     models = [r for r in results if r["unique_id"].startswith("model.")]
     tests = [r for r in results if not r["unique_id"].startswith("model.")]
@@ -102,6 +102,7 @@ def dbt_step(command: str, raw: Path, work: Path, as_of: str, tag: str) -> dict:
     return {
         "tag": tag,
         "wall": wall,
+        "cpu": cpu,
         "rss": rss,
         "rc": rc,
         "warehouse": wh,
@@ -109,6 +110,7 @@ def dbt_step(command: str, raw: Path, work: Path, as_of: str, tag: str) -> dict:
         "models": sorted(models, key=lambda r: -r["execution_time"]),
         "model_seconds": sum(r["execution_time"] for r in models),
         "tests": len(tests),
+        "slow_tests": sorted(tests, key=lambda r: -r["execution_time"]),
         "test_seconds": sum(r["execution_time"] for r in tests),
         "failed": failed,
         "cmd": cmd,
@@ -176,14 +178,14 @@ def floor_step(raw: Path, work: Path, script: Path, dbt_wh: Path) -> dict:
         "con.execute(open(sys.argv[2]).read())\n"
         "con.close()\n"
     )
-    wall, rss, rc = run_measured(
+    wall, cpu, rss, rc = run_measured(
         [str(PYTHON), "-c", code, str(wh), str(script), str(dbt_wh)],
         dict(os.environ),
         work / "floor" / "floor.log",
     )
     if rc:
         raise SystemExit(f"floor failed, see {work / 'floor' / 'floor.log'}")
-    return {"wall": wall, "rss": rss, "warehouse": wh}
+    return {"wall": wall, "cpu": cpu, "rss": rss, "warehouse": wh}
 
 
 def compare(floor_wh: Path, dbt_wh: Path) -> bool:
@@ -211,13 +213,18 @@ def compare(floor_wh: Path, dbt_wh: Path) -> bool:
 def report(step: dict, top: int) -> None:
     status = "ok" if step["rc"] == 0 and not step["failed"] else f"FAILED {step['failed'][:5]}"
     print(
-        f"dbt {step['tag']}: {step['wall']:.1f} s wall, peak RSS {step['rss']:,.0f} MB, "
+        f"dbt {step['tag']}: {step['wall']:.1f} s wall, {step['cpu']:.1f} s CPU (user+sys; /2 = "
+        f"{step['cpu'] / 2:.1f} s on 2 cores), peak RSS {step['rss']:,.0f} MB, "
         f"{len(step['models'])} models ({step['model_seconds']:.1f} s summed), "
         f"{step['tests']} tests ({step['test_seconds']:.1f} s summed); {status}"
     )
     print(f"  slowest models ({step['tag']}):")
     for r in step["models"][:top]:
         print(f"    {r['unique_id'].split('.')[-1]:36s} {r['execution_time']:6.2f} s")
+    if step["slow_tests"]:
+        print(f"  slowest tests ({step['tag']}):")
+        for r in step["slow_tests"][: max(3, top // 2)]:
+            print(f"    {r['unique_id'].split('.')[2][:60]:60s} {r['execution_time']:6.2f} s")
 
 
 def main() -> int:
@@ -230,6 +237,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="measure each step this many times; best kept")
     parser.add_argument("--top", type=int, default=8, help="slowest models to print")
     parser.add_argument("--skip-build", action="store_true", help="only dbt run (no tests) and the floor")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the built warehouses in --work (to compare)"
+    )
     args = parser.parse_args()
     raw, work = Path(args.warehouse), Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -246,28 +256,37 @@ def main() -> int:
                 print(f"see {work / command / 'dbt.log'}")
                 return 1
             if command not in best or step["wall"] < best[command]["wall"]:
-                best[command] = {k: step[k] for k in ("wall", "rss")}
+                best[command] = {k: step[k] for k in ("wall", "cpu", "rss")}
         if i == 0:
             script = work / "floor_fulfilment.sql"
             n = floor_script(work / "run" / "target" / "manifest.json", script)
             print(f"floor script: {n} models → {script}")
         fl = floor_step(raw, work, script, work / "run" / "warehouse.duckdb")
-        floors.append(fl["wall"])
-        print(f"floor: {fl['wall']:.1f} s wall, peak RSS {fl['rss']:,.0f} MB", flush=True)
+        floors.append(fl)
+        print(
+            f"floor (dbt's compiled SQL replayed in one connection): {fl['wall']:.1f} s wall, "
+            f"{fl['cpu']:.1f} s CPU, peak RSS {fl['rss']:,.0f} MB",
+            flush=True,
+        )
         if i == 0:
             same = compare(fl["warehouse"], work / "run" / "warehouse.duckdb")
             print("floor == dbt: " + ("yes" if same else "NO"), flush=True)
             if not same:
                 return 1
-    floor = min(floors)
-    print(f"\nbest of {args.repeat}: floor {floor:.1f} s")
+    floor = min(floors, key=lambda f: f["wall"])
+    print(
+        f"\nbest of {args.repeat}: floor (compiled-SQL replay) {floor['wall']:.1f} s wall, {floor['cpu']:.1f} s CPU"
+    )
     for command, b in best.items():
         print(
-            f"  dbt {command:5s} {b['wall']:6.1f} s  peak {b['rss']:6,.0f} MB  ratio dbt/floor {b['wall'] / floor:.2f}"
+            f"  dbt {command:5s} {b['wall']:6.1f} s wall {b['cpu']:6.1f} s CPU (/2 = {b['cpu'] / 2:5.1f} s)  "
+            f"peak {b['rss']:6,.0f} MB  ratio dbt/floor wall {b['wall'] / floor['wall']:.2f}, "
+            f"CPU {b['cpu'] / floor['cpu']:.2f}"
         )
     print(f"load average at the end: {os.getloadavg()} (2 cores)")
-    for tag in ("build", "run", "floor"):
-        shutil.rmtree(work / tag, ignore_errors=True)
+    if not args.keep:
+        for tag in ("build", "run", "floor"):
+            shutil.rmtree(work / tag, ignore_errors=True)
     return 0
 
 

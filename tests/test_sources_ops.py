@@ -202,6 +202,7 @@ def test_tracks_one_row_per_node_in_all_three_file_shapes(tracks_landing):
 def test_tracks_staging_keeps_the_latest_push_per_number(tracks_landing):
     con = duckdb.connect()
     ingest_source(con, SOURCES["tracks"], tracks_landing, LOADED_AT)
+    create_staging_view(con, "stg_tracks__pushes")
     create_staging_view(con, "stg_tracks__track_nodes")
     create_staging_view(con, "stg_tracks__parcels")
     nodes = con.execute(
@@ -535,8 +536,8 @@ def generated(tmp_path_factory):
         report = ingest_source(con, SOURCES[name], out, LOADED_AT)
         assert not report.failed, report.failed
         assert conservation_violations(con, name) == []
-    for model in ("stg_tracks__track_nodes", "stg_tracks__parcels", "stg_miniprogram__order_lines",
-                  "stg_aftersales__tickets"):  # fmt: skip
+    for model in ("stg_tracks__pushes", "stg_tracks__track_nodes", "stg_tracks__parcels",
+                  "stg_miniprogram__order_lines", "stg_aftersales__tickets"):  # fmt: skip
         create_staging_view(con, model)
     truth = out / "_truth"
     for name in ("rejected_rows", "tracking", "order_lines", "aftersales_tickets", "meta"):

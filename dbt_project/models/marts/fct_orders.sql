@@ -76,14 +76,37 @@ tracking as (
 
 ),
 
+tracking_counts as (
+
+    select order_key, count(*) as numbers, max(tracking_no) as only_tracking_no
+    from order_tracking
+    group by order_key
+
+),
+
+multi_tracking_lists as (
+
+    -- an ordered aggregate sorts each group: only for the few orders with several numbers (issue 6)
+    select
+        t.order_key,
+        -- in shipping order: by the parcel's first warehouse scan, then the number
+        {{ dbt.listagg('t.tracking_no', "';'", 'order by t.first_scanned_at, t.tracking_no') }} as tracking_nos
+    from order_tracking as t
+    inner join tracking_counts as c
+        on c.order_key = t.order_key
+    where c.numbers > 1
+    group by t.order_key
+
+),
+
 tracking_lists as (
 
     select
-        order_key,
-        -- in shipping order: by the parcel's first warehouse scan, then the number
-        {{ dbt.listagg('tracking_no', "';'", 'order by first_scanned_at, tracking_no') }} as tracking_nos
-    from order_tracking
-    group by order_key
+        c.order_key,
+        case when c.numbers = 1 then c.only_tracking_no else m.tracking_nos end as tracking_nos
+    from tracking_counts as c
+    left join multi_tracking_lists as m
+        on m.order_key = c.order_key
 
 ),
 

@@ -39,10 +39,11 @@ ordered_skus as (
 
 ),
 
-snapshot_candidates as (
+stock_by_sku as (
 
-    -- the latest snapshot at or before payment in each warehouse (macros/latest_snapshot.sql)
-    {{ latest_snapshot_per_warehouse('ordered_skus', 'snapshots') }}
+    -- the stock over all warehouses at payment: each warehouse's latest snapshot at or before it, summed
+    -- (macros/stock_available.sql)
+    {{ stock_available_at('ordered_skus', 'snapshots') }}
 
 ),
 
@@ -52,12 +53,11 @@ stock_at_payment as (
         s.order_key,
         s.sku,
         s.ordered_qty,
-        coalesce(sum(c.available_qty), 0) as available_qty
+        coalesce(c.available_qty, 0) as available_qty
     from ordered_skus as s
-    left join snapshot_candidates as c
+    left join stock_by_sku as c
         on c.order_key = s.order_key
         and c.sku = s.sku
-    group by s.order_key, s.sku, s.ordered_qty
 
 ),
 

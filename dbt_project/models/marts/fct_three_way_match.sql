@@ -92,14 +92,41 @@ logistics as (
 
 ),
 
-order_payments as (
+payment_counts as (
 
     select
         order_key,
         sum(allocated_amount) as paid_amount,
-        {{ dbt.listagg('payment_ref', "';'", 'order by payment_seq') }} as payment_refs
+        count(*) as allocation_rows,
+        max(payment_ref) as only_payment_ref
     from allocations
     group by order_key
+
+),
+
+multi_payment_refs as (
+
+    -- an ordered aggregate sorts each group: only for the orders paid by several payments (issue 6)
+    select
+        a.order_key,
+        {{ dbt.listagg('a.payment_ref', "';'", 'order by a.payment_seq') }} as payment_refs
+    from allocations as a
+    inner join payment_counts as c
+        on c.order_key = a.order_key
+    where c.allocation_rows > 1
+    group by a.order_key
+
+),
+
+order_payments as (
+
+    select
+        c.order_key,
+        c.paid_amount,
+        case when c.allocation_rows = 1 then c.only_payment_ref else m.payment_refs end as payment_refs
+    from payment_counts as c
+    left join multi_payment_refs as m
+        on m.order_key = c.order_key
 
 ),
 

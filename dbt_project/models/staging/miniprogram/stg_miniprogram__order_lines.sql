@@ -1,3 +1,7 @@
+-- Materialised as a table, not a view like the rest of staging: its dedup windows ran again for each of
+-- its readers (the two unions, dim_order_receivers) and data tests; as a table once (issue 6, bench/RESULTS.md).
+{{ config(materialized='table') }}
+
 -- 有赞 mini-program order lines, current state: for each order the lines of its latest export
 -- (latest wins, by export time then load time), each line (oid) once.
 with

@@ -1,3 +1,7 @@
+-- Materialised as a table, not a view like the rest of staging: its dedup ran again for each of its readers
+-- (int_payments_unioned, fct_aftersales) and each of its data tests; as a table once (issue 6, bench/RESULTS.md).
+{{ config(materialized='table') }}
+
 -- Platform settlement rows (the payment stream for platform orders), all platforms in one
 -- relation. A settlement row seen in several files (re-exported bills) counts once: one row per
 -- platform + 结算单号 + 订单号, from its latest export. Refunds after settlement stay as negative rows.

@@ -1,3 +1,7 @@
+-- Materialised as a table, not a view like the rest of staging: its dedup windows ran again for each of
+-- its readers (the two unions, dim_order_receivers) and data tests; as a table once (issue 6, bench/RESULTS.md).
+{{ config(materialized='table') }}
+
 -- 淘宝/天猫 orders (订单报表), current state: one row per order, from its latest export
 -- (latest wins, by export time then load time; within one file the first row).
 with

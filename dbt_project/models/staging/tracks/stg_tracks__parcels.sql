@@ -1,17 +1,11 @@
--- Materialised as a table, not a view like the rest of staging: a window function over millions of raw
--- rows that several models and a dozen data tests read; as a view each reader recomputed it (bench/RESULTS.md).
+-- Materialised as a table, not a view like the rest of staging: five models and a dozen data tests read it
+-- (bench/RESULTS.md). The pushes and their ranking come from stg_tracks__pushes (computed once).
 {{ config(materialized='table') }}
 
 -- One row per tracking number, from its latest push: carrier, latest 快递100 state, newest and first
 -- node time, and signed_at = the time of the first node with state 3 (签收). A number whose pushes
 -- all have an empty history still gets a row (node times null).
 with
-
-source as (
-
-    select * from {{ source('raw', 'tracks') }}
-
-),
 
 nodes as (
 
@@ -21,49 +15,7 @@ nodes as (
 
 pushes as (
 
-    select distinct
-        tracking_no,
-        carrier,
-        state_provider,
-        push_status,
-        push_state,
-        is_check,
-        push_latest_at,
-        node_count,
-        push_index,
-        _source_file,
-        _file_sha256,
-        _export_time,
-        _loaded_at
-    from source
-
-),
-
-ranked_pushes as (
-
-    select
-        *,
-        row_number() over (
-            partition by tracking_no
-            order by
-                case when push_latest_at is null then 1 else 0 end,
-                push_latest_at desc,
-                _export_time desc,
-                _loaded_at desc,
-                _file_sha256 desc,
-                push_index desc
-        ) as push_rank
-    from pushes
-
-),
-
-push_counts as (
-
-    select
-        tracking_no,
-        count(*) as pushes
-    from pushes
-    group by tracking_no
+    select * from {{ ref('stg_tracks__pushes') }}
 
 ),
 
@@ -99,14 +51,12 @@ final as (
         s.latest_context,
         s.latest_area_name,
         coalesce(s.nodes, 0) as nodes,
-        c.pushes,
+        p.pushes,
         p._source_file,
         p._export_time
-    from ranked_pushes as p
+    from pushes as p
     left join node_summary as s
         on s.tracking_no = p.tracking_no
-    left join push_counts as c
-        on c.tracking_no = p.tracking_no
     where p.push_rank = 1
 
 )

@@ -1,10 +1,12 @@
--- Materialised as a table, not a view like the rest of staging: a window function over millions of raw
--- rows that several models and a dozen data tests read; as a view each reader recomputed it (bench/RESULTS.md).
+-- Materialised as a table, not a view like the rest of staging: several models and a dozen data tests read
+-- it. The latest push is chosen on the pushes (stg_tracks__pushes, one row per push), then only its node
+-- rows are taken from raw: no window over the millions of wide node rows (bench/RESULTS.md, issue 6).
 {{ config(materialized='table') }}
 
 -- 快递100 track nodes, current state: for each tracking number the nodes of its latest push only
 -- (a later push carries the whole history and supersedes the earlier ones). The latest push is the
 -- one with the newest node, then the latest export/load, then the file and the push's position.
+-- A push lists each node once (node_index = its position in the push's data).
 with
 
 source as (
@@ -13,35 +15,24 @@ source as (
 
 ),
 
-ranked_pushes as (
+latest_pushes as (
 
-    select
-        *,
-        dense_rank() over (
-            partition by tracking_no
-            order by
-                case when push_latest_at is null then 1 else 0 end,
-                push_latest_at desc,
-                _export_time desc,
-                _loaded_at desc,
-                _file_sha256 desc,
-                push_index desc
-        ) as push_rank
-    from source
+    select tracking_no, _file_sha256, _loaded_at, push_index
+    from {{ ref('stg_tracks__pushes') }}
+    where push_rank = 1
 
 ),
 
 latest_nodes as (
 
-    select
-        *,
-        row_number() over (
-            partition by tracking_no, node_index
-            order by _row_number
-        ) as node_rank
-    from ranked_pushes
-    where push_rank = 1
-        and node_index is not null
+    select source.*
+    from source
+    inner join latest_pushes
+        on latest_pushes.tracking_no = source.tracking_no
+        and latest_pushes._file_sha256 = source._file_sha256
+        and latest_pushes._loaded_at = source._loaded_at
+        and latest_pushes.push_index = source.push_index
+    where source.node_index is not null
 
 ),
 
@@ -67,7 +58,6 @@ final as (
         push_index,
         _export_time
     from latest_nodes
-    where node_rank = 1
 
 )
 
