@@ -1,5 +1,5 @@
-"""The same dbt project on Apache Spark (issue 11, docs/spark.md): a small generated landing zone is run on
-DuckDB (`run_all`, what `orderlens run` does), DuckDB's raw schema is exported to Parquet
+"""The same dbt project on Apache Spark (issue 11, docs/spark.md), on the suite's shared generated landing zone
+(1,800 orders, run once on DuckDB by `run_all` in conftest.py): DuckDB's raw schema is exported to Parquet
 (pipelines.spark_export), `dbt build --target spark` runs every model, seed, data test and unit test on a
 local PySpark session (profile target `spark`, method session), and every public mart of CONTRACT §2 built
 by Spark is compared row for row with the one DuckDB built from the same raw rows.
@@ -25,10 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.runner import run_all
-from pipelines.settings import load_settings
 from pipelines.spark_export import export_raw
-from pipelines.synthetic import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
@@ -146,14 +143,11 @@ def _rows(con, sql: str, columns: list[str]) -> Counter:
 
 
 @pytest.fixture(scope="module")
-def spark_build(tmp_path_factory):
+def spark_build(generated_zone_run, tmp_path_factory):
+    """Spark builds from the raw rows of the suite's shared generated run (1,800 orders, conftest.py): its
+    DuckDB marts are the reference, and no second DuckDB pipeline run is paid for."""
     base = tmp_path_factory.mktemp("spark")
-    zone = base / "landing"
-    summary = generate(zone, orders=300, days=20, seed=11, receipts=False, progress=False)
-    settings = load_settings(str(zone), str(base / "warehouse.duckdb"), summary["as_of"])
-    t0 = time.perf_counter()
-    result = run_all(settings)
-    duckdb_seconds = time.perf_counter() - t0
+    _zone, settings, _summary, result = generated_zone_run
     assert result.success, result.errors
 
     spark_dir = base / "spark"
@@ -177,7 +171,6 @@ def spark_build(tmp_path_factory):
             rc = proc.wait(timeout=1500)
     spark_seconds = time.perf_counter() - t0
     cost = {
-        "duckdb_run_all_s": round(duckdb_seconds, 1),
         "spark_build_wall_s": round(spark_seconds, 1),
         "spark_build_cpu_s": round(sampler.cpu_seconds, 1),
         "spark_build_peak_rss_mb": round(sampler.peak_rss / 2**20),
