@@ -12,6 +12,7 @@ import pytest
 from ocr import amount_in_words, ocr_many, parse_text, words_match
 from ocr.extract import clean_id, find_order_nos, parse_amount, snap_name
 from ocr.words import amount_in_words_forms, words_to_amount
+from tests.receipt_samples import sample_receipt
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
@@ -186,7 +187,7 @@ def test_words_match(read, amount, ok):
 def test_pdf_text_layer(tmp_path):
     from pipelines.synthetic.receipts import render_receipt
 
-    rec = _rec("CCB", swap_sides=True)
+    rec = sample_receipt("CCB", swap_sides=True)
     p = tmp_path / "ccb.pdf"
     p.write_bytes(render_receipt(rec, "pdf_text", 3))
     [r] = ocr_many([p], processes=1)
@@ -196,31 +197,6 @@ def test_pdf_text_layer(tmp_path):
 
 
 # --- real OCR of rendered receipts -------------------------------------------------------------------
-
-
-def _rec(bank: str, **kw) -> dict:
-    rec = {
-        "bank": bank,
-        "receipt_no": {"ICBC": "2026011271050724", "CCB": "450571437", "CMB": "20260112457123000001"}[bank],
-        "txn_serial": {"ICBC": "ZX202601124071050724", "CCB": "20260112-1450571437", "CMB": "K014505714370"}[
-            bank
-        ],
-        "txn_date": "2026-01-12",
-        "txn_time": "10:23:45",
-        "payer_name": "上海宠乐多贸易有限公司",
-        "payer_account": "6222021001123456789",
-        "payer_bank": "中国工商银行上海徐汇支行",
-        "payee_name": "杭州华诚商贸有限公司",
-        "payee_account": "33050161712700000587",
-        "payee_bank": "中国建设银行杭州高新支行",
-        "amount": Decimal("2000.00"),
-        "purpose": "货款 SO20260112000457 SO20260112000458",
-        "summary": "网银转账",
-        "print_count": 1,
-        "swap_sides": False,
-    }
-    rec.update(kw)
-    return rec
 
 
 def _assert_matches(r: dict, rec: dict) -> None:
@@ -250,7 +226,7 @@ def rendered(tmp_path_factory):
     d = tmp_path_factory.mktemp("receipts")
     out = []
     for bank, fmt, seed, kw in CASES:
-        rec = _rec(bank, **kw)
+        rec = sample_receipt(bank, **kw)
         ext = "pdf" if fmt.startswith("pdf") else fmt
         p = d / f"{bank}_{seed}.{ext}"
         p.write_bytes(render_receipt(rec, fmt, seed))

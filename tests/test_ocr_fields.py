@@ -19,6 +19,7 @@ from ocr.fieldread import _Seg, _side_pair, read_fields
 from ocr.layouts import CCB, CMB, ICBC
 from ocr.preprocess import load_file, preprocess
 from ocr.regions import band_chunks, segment, text_bands
+from tests.receipt_samples import sample_receipt
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
@@ -112,28 +113,7 @@ def test_layout_readers_are_declared():
 
 
 def _rec(bank: str, **kw) -> dict:
-    rec = {
-        "bank": bank,
-        "receipt_no": {"ICBC": "2026011271050724", "CCB": "450571437", "CMB": "20260112457123000001"}[bank],
-        "txn_serial": {"ICBC": "ZX202601124071050724", "CCB": "20260112-1450571437", "CMB": "K014505714370"}[
-            bank
-        ],
-        "txn_date": "2026-01-12",
-        "txn_time": "10:23:45",
-        "payer_name": "上海宠乐多贸易有限公司",
-        "payer_account": "6222021001123456789",
-        "payer_bank": "中国工商银行上海徐汇支行",
-        "payee_name": "杭州华诚商贸有限公司",
-        "payee_account": "33050161712700000587",
-        "payee_bank": "中国建设银行杭州高新支行",
-        "amount": Decimal("38205.50"),
-        "purpose": "货款 SO20260112000457",
-        "summary": "网银转账",
-        "print_count": 1,
-        "swap_sides": False,
-    }
-    rec.update(kw)
-    return rec
+    return sample_receipt(bank, **{"amount": Decimal("38205.50"), "purpose": "货款 SO20260112000457", **kw})
 
 
 CASES = [("ICBC", "png", 21, {}), ("CCB", "jpg", 22, {"swap_sides": True}), ("CMB", "pdf_scan", 23, {})]
