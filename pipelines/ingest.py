@@ -253,17 +253,11 @@ def _ingest_tabular(
             continue
         f.csv_path, f.names = f.prepared
         ready.append(f)
-    batches: list[list[_Pending]] = []
-    for names in dict.fromkeys(f.names for f in ready):
-        batch, size = [], 0
-        for f in (f for f in ready if f.names == names):
-            if batch and size + f.csv_path.stat().st_size > BATCH_BYTES:
-                batches.append(batch)
-                batch, size = [], 0
-            batch.append(f)
-            size += f.csv_path.stat().st_size
-        if batch:
-            batches.append(batch)
+    batches = [
+        batch
+        for names in dict.fromkeys(f.names for f in ready)
+        for batch in _by_size([f for f in ready if f.names == names], lambda f: f.csv_path.stat().st_size)
+    ]
     done = 0
     while batches:
         batch = batches.pop(0)
@@ -282,6 +276,22 @@ def _ingest_tabular(
             log(
                 f"[{done}/{len(ready)}] {fr.source_file}: {fr.rows_loaded} rows loaded, {fr.rows_rejected} rejected"
             )
+
+
+def _by_size(items: list, size_of) -> list[list]:
+    """`items` in order, cut into consecutive batches of at most BATCH_BYTES (an item larger than that alone)."""
+    batches: list[list] = []
+    batch, size = [], 0
+    for item in items:
+        n = size_of(item)
+        if batch and size + n > BATCH_BYTES:
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append(item)
+        size += n
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 def _stage_concatenated(con, batch: list[_Pending], width: int, tmp_dir: Path) -> list[_Pending]:
@@ -522,16 +532,7 @@ def _ingest_bulk(con, source: Source, pending: list[_Pending], loaded_at, report
             left.append(f)
         else:
             shaped.append((f, *f.shape))
-    batches: list[list[tuple[_Pending, str, int]]] = []
-    batch, size = [], 0
-    for item in shaped:
-        if batch and size + item[0].path.stat().st_size > BATCH_BYTES:
-            batches.append(batch)
-            batch, size = [], 0
-        batch.append(item)
-        size += item[0].path.stat().st_size
-    if batch:
-        batches.append(batch)
+    batches = _by_size(shaped, lambda item: item[0].path.stat().st_size)
     done = 0
     while batches:
         batch = batches.pop(0)

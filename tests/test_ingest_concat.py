@@ -163,3 +163,10 @@ def test_csv_body_takes_only_the_plain_shape():
                  b"a,b\r\n1,2\r\n\r\n", b"a,b\n\n", b"a,b\r\n\r\n"):  # fmt: skip
         assert tabular.csv_body(data) is None, data
     assert tabular.marker_line("m:0", 3, b"\r\n") == b"m:0,,\r\n"
+
+
+def test_files_are_batched_in_order_up_to_the_byte_bound(monkeypatch):
+    monkeypatch.setattr(ingest, "BATCH_BYTES", 10)
+    # consecutive runs of at most 10 bytes; a file larger than the bound is a batch of its own
+    assert ingest._by_size([3, 4, 5, 20, 1, 9, 1], lambda n: n) == [[3, 4], [5], [20], [1, 9], [1]]
+    assert ingest._by_size([], lambda n: n) == []
