@@ -26,20 +26,25 @@ UNASSIGNED = "UNASSIGNED"
 CHUNK = 200_000
 
 
+# a later shard of a sharded run appends its rows (no header) to the entity files of the earlier shards
+APPEND = {"on": False}
+
+
 def _write(path: Path, header: list[str], rows) -> int:
     """Write rows (sequences) as CSV, in chunks (fast path of util.csv_text, bounded memory)."""
     from .util import csv_text
 
     rows = list(rows)
     n = len(rows)
-    with open(path, "wb") as fh:
-        if n == 0:
+    app = APPEND["on"]
+    with open(path, "ab" if app else "wb") as fh:
+        if n == 0 and not app:
             fh.write((",".join(header) + "\n").encode("utf-8"))
         for c0 in range(0, n, CHUNK):
             part = rows[c0 : c0 + CHUNK]
             cols = [[x if type(x) is str else str(x) for x in col] for col in zip(*part, strict=True)]
             text = csv_text(header, cols)
-            if c0:
+            if c0 or app:
                 text = text.split("\n", 1)[1]
             fh.write(text.encode("utf-8"))
     return n
@@ -56,13 +61,14 @@ def _write_cols(path: Path, header: list[str], cols, n: int | None = None) -> in
         def cols(idx):
             return [a[idx] for a in arrays]
 
-    with open(path, "wb") as fh:
-        if n == 0:
+    app = APPEND["on"]
+    with open(path, "ab" if app else "wb") as fh:
+        if n == 0 and not app:
             fh.write((",".join(header) + "\n").encode("utf-8"))
         for c0 in range(0, n, CHUNK):
             idx = np.arange(c0, min(n, c0 + CHUNK))
             text = csv_text(header, cols(idx))
-            if c0:
+            if c0 or app:
                 text = text.split("\n", 1)[1]
             fh.write(text.encode("utf-8"))
     return n
@@ -76,8 +82,12 @@ def _b(x: np.ndarray, null: np.ndarray | None = None) -> np.ndarray:
 
 
 class Truth:
-    def __init__(self, w: World, out):
+    def __init__(self, w: World, out, misship_events: list | None = None):
+        """misship_events: the zone's mis-shipments as (detected, trigger order_key, sku, wh) — shard 0's,
+        given to the later shards of a sharded run (their orders can be frozen by them)."""
         self.w, self.out = w, out
+        self.misship_events = misship_events
+        self.partials: dict = {}
         o = w.o
         self.N = w.n_orders
         self.key = np.strings.add(np.strings.add(np.array(C.PLATFORMS)[o["plat"]], ":"), o["order_no"])
@@ -265,31 +275,37 @@ class Truth:
         self.logistics_state = ls.astype(str)
 
     # ------------------------------------------------------------------ writers
-    def write_all(self, tdir: Path) -> dict:
+    def write_all(self, tdir: Path, append: bool = False) -> dict:
+        """Write this world's per-entity truth files (appended after the earlier shards' rows when
+        ``append``) and keep the partial sums of the aggregated ones in ``self.partials`` (written by
+        ``write_aggregates`` once every shard is done). Returns rows written per file."""
         tdir.mkdir(parents=True, exist_ok=True)
-        counts = {}
-        counts["orders"] = self.write_orders(tdir)
-        counts["order_lines"] = self.write_lines(tdir)
-        counts["payments"] = self.write_payments(tdir)
-        counts["receipts"] = self.write_receipts(tdir)
-        counts["three_way_match"] = self.write_match(tdir)
-        counts["tracking"] = self.write_tracking(tdir)
-        counts["logistics_exceptions"] = self.write_exceptions(tdir)
-        counts["heatmap"] = self.write_heatmap(tdir)
-        counts["sla_alerts"] = self.write_sla(tdir)
-        counts["correction_actions"] = self.write_corrections(tdir)
-        counts["aftersales_weekly"] = self.write_aftersales_weekly(tdir)
-        counts["rejected_rows"] = self.write_rejected(tdir)
-        counts["channel_health"] = self.write_channel_health(tdir)
-        counts["stockout_streaks"] = self.write_streaks(tdir)
-        counts["order_risks"] = self.write_risks(tdir)
-        counts["misdirected_payers"] = self.write_misdirected(tdir)
-        counts["duplicate_files"] = self.write_duplicates(tdir)
-        counts.update(self.write_kpi(tdir))
+        APPEND["on"] = append
+        try:
+            counts = {}
+            counts["orders"] = self.write_orders(tdir)
+            counts["order_lines"] = self.write_lines(tdir)
+            counts["payments"] = self.write_payments(tdir)
+            counts["receipts"] = self.write_receipts(tdir)
+            counts["three_way_match"] = self.write_match(tdir)
+            counts["tracking"] = self.write_tracking(tdir)
+            counts["logistics_exceptions"] = self.write_exceptions(tdir)
+            self.write_heatmap(tdir)
+            counts["sla_alerts"] = self.write_sla(tdir)
+            counts["correction_actions"] = self.write_corrections(tdir)
+            counts["aftersales_tickets"] = self.write_aftersales_weekly(tdir)
+            self.write_channel_health(tdir)
+            self.write_streaks(tdir)
+            counts["order_risks"] = self.write_risks(tdir)
+            self.write_misdirected(tdir)
+            counts.update(self.write_kpi(tdir))
+        finally:
+            APPEND["on"] = False
+        self.partials["meta"] = meta_partial(self)
         return counts
 
     def write_orders(self, tdir: Path) -> int:
-        _w, o = self.w, self.w.o
+        w, o = self.w, self.w.o
         anom = o["anom"]
         names = np.full(self.N, "", dtype=object)
         for nm in ANOMALY_NAMES:
@@ -314,8 +330,8 @@ class Truth:
             paid_amt = np.where(self.pay_named[i], money_str(self.paid_amt[i]), "")
             cust_id = np.where(
                 o["plat"][i] == C.ERP,
-                np.strings.add("B", o["cust"][i].astype(str)),
-                np.strings.add("C", o["cust"][i].astype(str)),
+                np.strings.add("B", (o["cust"][i] + w.shard.b2b_base).astype(str)),
+                np.strings.add("C", (o["cust"][i] + w.shard.cust_base).astype(str)),
             )
             return [
                 self.key[i],
@@ -762,14 +778,8 @@ class Truth:
             grid[i] = np.bincount(wcode[m], minlength=len(whs))
         return days, whs, grid
 
-    def write_heatmap(self, tdir: Path) -> int:
-        days, whs, grid = self.heatmap_grid()
-        rows = []
-        for i, d in enumerate(days.tolist()):
-            ds = ts_one(self.w.t0 + d * DAY)[:10]
-            for j, wc in enumerate(whs):
-                rows.append([ds, wc, int(grid[i, j])])
-        return _write(tdir / "heatmap.csv", ["day", "warehouse_code", "overdue_unshipped_orders"], rows)
+    def write_heatmap(self, tdir: Path) -> None:
+        self.partials["heatmap"] = self.heatmap_grid()
 
     def shortage(self) -> np.ndarray:
         """Order-level stock shortage, recomputed from the inventory snapshots (latest at or before payment)."""
@@ -825,10 +835,15 @@ class Truth:
         seen_freeze, seen_qc, seen_sup = set(), set(), set()
         # same detection second: by order_key (the text the marts sort by), not the world index
         events = sorted(w.misship, key=lambda m: (m["detected"], str(self.key[m["order"]])))
+        glob = self.misship_events
+        if glob is None:
+            glob = [(m["detected"], str(self.key[m["order"]]), m["sku"], m["wh"]) for m in events]
+        else:  # a later shard: shard 0's events freeze this shard's orders; their qc/supplier rows are written
+            seen_qc = {(wi, s) for _t, _k, s, wi in glob}
+            seen_sup = {s for _t, _k, s, _wi in glob}
+        self.misship_global = glob
         sku_lines: dict[int, np.ndarray] = {}
-        for ms in events:
-            s, wi, t = ms["sku"], ms["wh"], ms["detected"]
-            trig = str(self.key[ms["order"]])
+        for t, trig, s, wi in glob:
             code = str(w.sku["code"][s])
             whc = C.WAREHOUSES[wi]
             if s not in sku_lines:
@@ -883,8 +898,12 @@ class Truth:
         w, o = self.w, self.w.o
         tk = w.tickets
         n = tk["order"].size
-        rows = []
         ticket_rows = []
+        # partial sums per (week, tag): tickets, counts per sku / category / warehouse / hour slot, resolved
+        # tickets, handling seconds; and tickets per week (merged over shards by write_aggregates)
+        weekly: dict[tuple[str, str], list] = {}
+        wk_total: dict[str, int] = defaultdict(int)
+        self.partials["weekly"] = (weekly, wk_total)
         if n:
             week = (tk["applied"] - w.t0) // DAY
             import datetime as dt
@@ -912,12 +931,15 @@ class Truth:
             paid = o["paid"]
             # the customer's orders paid strictly before the ticket's order (per platform: customer ids
             # are world-wide, customer_key is per platform)
-            cust_paid: dict[tuple[int, int], np.ndarray] = {}
-            for plat_, cust_ in {(int(o["plat"][x]), int(o["cust"][x])) for x in tk["order"].tolist()}:
-                m = (o["plat"] == plat_) & (o["cust"] == cust_) & (paid < NEVER)
-                cust_paid[(plat_, cust_)] = np.sort(paid[m])
+            # one sorted array of (platform, customer, paid) for every paid order (was: one scan per customer)
+            ok_ = np.flatnonzero(paid < NEVER)
+            comb = np.sort(((o["plat"][ok_].astype(np.int64) << 26) + o["cust"][ok_]) << 32 | paid[ok_])
+            tko = tk["order"]
+            ck = ((o["plat"][tko].astype(np.int64) << 26) + o["cust"][tko]) << 32
+            before = np.searchsorted(comb, ck | np.minimum(paid[tko], (1 << 32) - 1)) - np.searchsorted(
+                comb, ck
+            )
             by = defaultdict(list)
-            wk_total = defaultdict(int)
             for i in range(n):
                 wk_total[wk_start[i]] += 1
                 for tag in dict.fromkeys(tk["tags"][i]):
@@ -935,53 +957,24 @@ class Truth:
                         str(slot[i]),
                         f"{handling_s[i] / 60:.2f}" if done[i] else "",
                         money_str(np.array([int(tk["refund"][i])]))[0],
-                        int(
-                            np.searchsorted(
-                                cust_paid[(int(o["plat"][tk["order"][i]]), int(o["cust"][tk["order"][i]]))],
-                                paid[tk["order"][i]],
-                            )
-                        ),
+                        int(before[i]),
                         *items[int(tk["order"][i])],
                     ]
                 )
-            weeks = sorted({k[0] for k in by})
-            for wk in weeks:
-                tags = [(t, by[(wk, t)]) for (ww, t) in by if ww == wk]
-                tags.sort(key=lambda x: (-len(x[1]), x[0]))
-                for rank, (tag, ids) in enumerate(tags, 1):
-
-                    def top(vals):
-                        cnt = defaultdict(int)
-                        for v in vals:
-                            cnt[v] += 1
-                        best = sorted(cnt.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-                        return best[0], f"{best[1] / len(vals):.4f}"
-
-                    ts_ = top([str(sku_code[i]) for i in ids])
-                    tc = top([str(cat[i]) for i in ids])
-                    tw = top([str(whc[i]) for i in ids])
-                    th = top([str(slot[i]) for i in ids])
-                    nd = int(done[ids].sum())
-                    avg = f"{int(handling_s[ids].sum()) / nd / 60:.2f}" if nd else ""
-                    rows.append(
-                        [
-                            wk,
-                            tag,
-                            len(ids),
-                            f"{len(ids) / wk_total[wk]:.4f}",
-                            rank,
-                            ts_[0],
-                            ts_[1],
-                            tc[0],
-                            tc[1],
-                            tw[0],
-                            tw[1],
-                            th[0],
-                            th[1],
-                            avg,
-                        ]
-                    )
-        _write(
+            for (wk, tag), ids in by.items():
+                a = weekly.setdefault(
+                    (wk, tag),
+                    [0, defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(int), 0, 0],
+                )
+                a[0] += len(ids)
+                for i in ids:
+                    a[1][str(sku_code[i])] += 1
+                    a[2][str(cat[i])] += 1
+                    a[3][str(whc[i])] += 1
+                    a[4][str(slot[i])] += 1
+                a[5] += int(done[ids].sum())
+                a[6] += int(handling_s[ids].sum())
+        return _write(
             tdir / "aftersales_tickets.csv",
             [
                 "ticket_no",
@@ -1001,26 +994,6 @@ class Truth:
                 "item_discrepancy",
             ],
             ticket_rows,
-        )
-        return _write(
-            tdir / "aftersales_weekly.csv",
-            [
-                "week_start",
-                "reason_tag",
-                "tickets",
-                "share_of_tickets",
-                "rank",
-                "top_sku",
-                "top_sku_share",
-                "top_category",
-                "top_category_share",
-                "top_warehouse",
-                "top_warehouse_share",
-                "top_hour_slot",
-                "top_hour_slot_share",
-                "avg_handling_minutes",
-            ],
-            rows,
         )
 
     def _ticket_items(self, tk) -> dict[int, tuple[str, str, str]]:
@@ -1090,55 +1063,31 @@ class Truth:
             a = agg[(d, c, i)]
             a[0] += 1
             a[1] += int(u)
-        rows = []
-        for (d, c, i), (n, u) in sorted(agg.items()):
-            # exact: the rate rounded half up to 4 decimals; the alert compares the exact ratio (u/n > 0.65)
-            alert = 20 * u > 13 * n and n >= 20
-            rows.append([d, c, i, n, u, rate_half_up(u, n, 4), "true" if alert else "false"])
-        return _write(
-            tdir / "channel_health.csv",
-            ["day", "channel", "channel_id", "orders", "unpaid_after_72h", "unpaid_rate", "alert"],
-            rows,
-        )
+        self.partials["channel"] = dict(agg)
 
-    def write_streaks(self, tdir: Path) -> int:
+    def write_streaks(self, tdir: Path) -> None:
+        """Partial of stockout_streaks.csv. A short order is paid in a short window slot of one of its SKUs,
+        so only lines paid in a slot that is short for some SKU (``U``) can be short: those are kept exactly
+        (sku, paid, order_key, short); the other paid lines are counted per (sku, slot) — they are never
+        short and only break runs. ``_streak_rows`` merges the shards and walks each SKU in (paid, key)."""
         w, o, ln = self.w, self.w.o, self.w.ln
         short = self.short if hasattr(self, "short") else self.shortage()
-        rows = []
+        n_slots = w.stock_short.shape[1]
         paid_l = o["paid"][ln["order"]]
         ok = paid_l < NEVER
-        for s in range(w.sku["n"]):
-            m = np.flatnonzero(ok & (ln["sku"] == s))
-            if m.size < 3:
-                continue
-            oi = ln["order"][m]
-            srt = np.lexsort((self.key[oi], o["paid"][oi]))
-            oi = oi[srt]
-            fl = short[oi]
-            i = 0
-            while i < fl.size:
-                if fl[i]:
-                    j = i
-                    while j < fl.size and fl[j]:
-                        j += 1
-                    if j - i >= 3:
-                        rows.append(
-                            [
-                                str(w.sku["code"][s]),
-                                "ALL",
-                                ts_one(int(o["paid"][oi[i]])),
-                                ts_one(int(o["paid"][oi[j - 1]])),
-                                j - i,
-                            ]
-                        )
-                    i = j
-                else:
-                    i += 1
-        rows.sort(key=lambda r: (r[2], r[0]))
-        return _write(
-            tdir / "stockout_streaks.csv",
-            ["sku", "warehouse_scope", "first_order_at", "last_order_at", "orders_blocked"],
-            rows,
+        slot = np.clip((paid_l - w.t0) // SLOT, 0, n_slots - 1)
+        in_u = ok & w.stock_short.any(axis=0)[slot]
+        rest = ok & ~in_u
+        cnt = np.zeros((w.sku["n"], n_slots), np.int64)
+        np.add.at(cnt, (ln["sku"][rest], slot[rest]), 1)
+        li = np.flatnonzero(in_u)
+        oi = ln["order"][li]
+        self.partials["streaks"] = dict(
+            cnt=cnt,
+            sku=ln["sku"][li].astype(np.int64),
+            paid=o["paid"][oi],
+            key=self.key[oi].astype("S"),
+            short=short[oi],
         )
 
     def write_risks(self, tdir: Path) -> int:
@@ -1172,17 +1121,7 @@ class Truth:
             a[1] += p["amount"]
             a[2] = min(a[2], p["time"])
             a[3] = max(a[3], p["time"])
-        rows = [
-            # first_seen / last_seen are payment *dates*: a receipt prints a date (only CMB a time)
-            [nm, a[0], f"{a[1] // 100}.{a[1] % 100:02d}", ts_one(a[2])[:10], ts_one(a[3])[:10]]
-            for nm, a in sorted(agg.items())
-            if a[0] >= 2
-        ]
-        return _write(
-            tdir / "misdirected_payers.csv",
-            ["payer_name", "orphan_payments", "orphan_amount", "first_seen", "last_seen"],
-            rows,
-        )
+        self.partials["misdirected"] = agg
 
     def write_duplicates(self, tdir: Path) -> int:
         return _write(
@@ -1246,65 +1185,41 @@ class Truth:
         ok72 = o["signed"][has] <= paid[has] + 72 * HOUR
         ok24 = o["shipped"][has] <= paid[has] + 24 * HOUR
         q_day = {oi: (t - t0) // DAY for oi, t in first_q.items()}
-        days_seen = [pday, out_day, np.array(list(q_day.values()), np.int64)]
-        first_day = min(int(d.min()) for d in days_seen if d.size) if any(d.size for d in days_seen) else None
-        rows, wh_rows = [], []
-        if first_day is not None:
-            last_day = (as_of - t0) // DAY
-            size = last_day - first_day + 1
+        # per-day partial sums on days 0 .. as_of day (merged over shards by write_aggregates)
+        size = int((as_of - t0) // DAY) + 1
 
-            def per_day(day, weights=None):
-                return np.bincount(day - first_day, weights=weights, minlength=size).astype(np.int64)
+        def per_day(day, weights=None):
+            return np.bincount(day, weights=weights, minlength=size).astype(np.int64)
 
-            n_paid = per_day(pday)
-            d72, o72 = per_day(pday[due72]), per_day(pday[due72 & ok72])
-            d24, o24 = per_day(pday[due24]), per_day(pday[due24 & ok24])
-            qd = np.array([q_day[oi] for oi in first_q], np.int64)
-            rep = np.array([n_log[oi] >= 2 for oi in first_q], bool)
-            q_all, q_rep = per_day(qd), per_day(qd[rep])
-            pk_n, pk_s = per_day(out_day), per_day(out_day, secs)
-            for i in range(size):
-                day = ts_one(t0 + (first_day + i) * DAY)[:10]
-                rows.append(
-                    [
-                        day,
-                        int(n_paid[i]),
-                        rate_half_up(int(o72[i]), int(d72[i]), 4),
-                        rate_half_up(int(o24[i]), int(d24[i]), 4),
-                        rate_half_up(int(q_rep[i]), int(q_all[i]), 4),
-                        rate_half_up(int(pk_s[i]), int(pk_n[i]), 2),
-                    ]
-                )
-            agg: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-            for d, wc, s in zip(out_day.tolist(), whs.tolist(), secs.tolist(), strict=True):
-                a = agg[(d, wc)]
-                a[0] += 1
-                a[1] += s
-            for (d, wc), (n, s) in sorted(agg.items()):
-                wh_rows.append([ts_one(t0 + d * DAY)[:10], wc, n, rate_half_up(s, n, 2)])
-        n_kpi = _write(
-            tdir / "kpi_daily.csv",
-            [
-                "day",
-                "orders_paid",
-                "on_time_72h_rate",
-                "shipped_within_24h_rate",
-                "repeat_inquiry_rate",
-                "avg_outbound_seconds",
-            ],
-            rows,
+        qd = np.array([q_day[oi] for oi in first_q], np.int64)
+        rep = np.array([n_log[oi] >= 2 for oi in first_q], bool)
+        wh_agg: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+        for d, wc, s_ in zip(out_day.tolist(), whs.tolist(), secs.tolist(), strict=True):
+            a = wh_agg[(d, wc)]
+            a[0] += 1
+            a[1] += s_
+        self.partials["kpi"] = dict(
+            n_paid=per_day(pday),
+            d72=per_day(pday[due72]),
+            o72=per_day(pday[due72 & ok72]),
+            d24=per_day(pday[due24]),
+            o24=per_day(pday[due24 & ok24]),
+            q_all=per_day(qd),
+            q_rep=per_day(qd[rep]),
+            pk_n=per_day(out_day),
+            pk_s=per_day(out_day, secs),
+            wh=dict(wh_agg),
         )
-        n_wh = _write(
-            tdir / "kpi_daily_warehouse.csv",
-            ["day", "warehouse_code", "packages", "avg_outbound_seconds"],
-            wh_rows,
-        )
-        return {
-            "outbound_packages": n_pk,
-            "inquiry_orders": n_qo,
-            "kpi_daily": n_kpi,
-            "kpi_daily_warehouse": n_wh,
-        }
+        return {"outbound_packages": n_pk, "inquiry_orders": n_qo}
+
+
+def _heatmap_rows(w: World, days, whs, grid) -> list:
+    rows = []
+    for i, d in enumerate(days.tolist()):
+        ds = ts_one(w.t0 + d * DAY)[:10]
+        for j, wc in enumerate(whs):
+            rows.append([ds, wc, int(grid[i, j])])
+    return rows
 
 
 def rate_half_up(num: int, den: int, scale: int) -> str:
@@ -1322,56 +1237,328 @@ def _pad17(x):
     return pad(x, 17)
 
 
-def write_meta(tdir: Path, w: World, args: dict, counts: dict, out, truth: Truth) -> dict:
-    o = w.o
-    anomalies = {nm: int(((o["anom"] & AN[nm]) != 0).sum()) for nm in ANOMALY_NAMES}
+def meta_partial(t: Truth) -> dict:
+    """What meta.json counts in one world (summed over the shards of a sharded run)."""
+    w, o = t.w, t.w.o
+    return {
+        "orders": int(w.n_orders),
+        "orders_by_platform": {p: int((o["plat"] == i).sum()) for i, p in enumerate(C.PLATFORMS)},
+        "order_lines": int(w.ln["order"].size),
+        "packages": int((~w.pk["orphan"]).sum()),
+        "orphan_tracking_numbers": int(w.pk["orphan"].sum()),
+        "track_pushes": int(w.pushes["pkg"].size),
+        "payments_receipt": len(w.payments),
+        "receipt_files": len(w.receipts),
+        "settlement_rows": int(w.settle["order"].size),
+        "aftersales_tickets": int(w.tickets["order"].size),
+        "aftersales_rejected": len(w.bad_tickets),
+        "inquiries": int(w.inquiries["order"].size),
+        "anomalies": {nm: int(((o["anom"] & AN[nm]) != 0).sum()) for nm in ANOMALY_NAMES},
+        "waves": {
+            f"BC2{ts_one(int(o['wave'][m['order']]), 'compact').replace('_', '')[:12]}" for m in w.misship
+        },
+        "cluster_tickets": int(len(w.cluster.get("orders", []))),
+        "stock_shortage_orders": int(t.short.sum()) if hasattr(t, "short") else 0,
+        "status_counts": {s: int((t.status == s).sum()) for s in set(t.status.tolist())},
+        "match_counts": {
+            d or "matched": int(((t.diff == d) & t.scope).sum()) for d in set(t.diff[t.scope].tolist())
+        },
+    }
+
+
+class Partials:
+    """The aggregated truth files' partial sums, merged over the shards of a run (one shard: one add)."""
+
+    def __init__(self) -> None:
+        self.heat = None
+        self.channel: dict = defaultdict(lambda: [0, 0])
+        self.weekly: dict = {}
+        self.wk_total: dict = defaultdict(int)
+        self.streak_cnt = None
+        self.streak_parts: list[dict] = []
+        self.misdirected: dict = {}
+        self.kpi: dict = {}
+        self.kpi_wh: dict = defaultdict(lambda: [0, 0])
+        self.meta: dict = {}
+
+    def add(self, t: Truth) -> None:
+        p = t.partials
+        days, whs, grid = p["heatmap"]
+        self.heat = (days, whs, grid if self.heat is None else self.heat[2] + grid)
+        for k, (n, u) in p["channel"].items():
+            a = self.channel[k]
+            a[0] += n
+            a[1] += u
+        weekly, wk_total = p["weekly"]
+        for k, v in wk_total.items():
+            self.wk_total[k] += v
+        for k, a in weekly.items():
+            b = self.weekly.setdefault(
+                k, [0, defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(int), 0, 0]
+            )
+            b[0] += a[0]
+            for j in (1, 2, 3, 4):
+                for v, c in a[j].items():
+                    b[j][v] += c
+            b[5] += a[5]
+            b[6] += a[6]
+        st = p["streaks"]
+        self.streak_cnt = st["cnt"] if self.streak_cnt is None else self.streak_cnt + st["cnt"]
+        self.streak_parts.append({k: v for k, v in st.items() if k != "cnt"})
+        for nm, a in p["misdirected"].items():
+            b = self.misdirected.setdefault(nm, [0, 0, NEVER, 0])
+            b[0] += a[0]
+            b[1] += a[1]
+            b[2] = min(b[2], a[2])
+            b[3] = max(b[3], a[3])
+        k = p["kpi"]
+        for name, arr in k.items():
+            if name == "wh":
+                for key, (n, s_) in arr.items():
+                    b = self.kpi_wh[key]
+                    b[0] += n
+                    b[1] += s_
+            else:
+                self.kpi[name] = arr if name not in self.kpi else self.kpi[name] + arr
+        _sum_into(self.meta, p["meta"])
+
+
+def _sum_into(acc: dict, part: dict) -> None:
+    for k, v in part.items():
+        if isinstance(v, dict):
+            _sum_into(acc.setdefault(k, {}), v)
+        elif isinstance(v, set):
+            acc.setdefault(k, set()).update(v)
+        else:
+            acc[k] = acc.get(k, 0) + v
+
+
+def _top(cnt: dict, n: int) -> tuple[str, str]:
+    best = sorted(cnt.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    return best[0], f"{best[1] / n:.4f}"
+
+
+def _streak_rows(w: World, acc: Partials) -> list:
+    parts = acc.streak_parts
+    if not parts:
+        return []
+    sku = np.concatenate([p["sku"] for p in parts])
+    paid = np.concatenate([p["paid"] for p in parts])
+    key = np.concatenate([p["key"] for p in parts]) if sku.size else np.zeros(0, "S1")
+    fl = np.concatenate([p["short"] for p in parts])
+    srt = np.lexsort((key, paid, sku))
+    sku, paid, fl = sku[srt], paid[srt], fl[srt]
+    n_slots = w.stock_short.shape[1]
+    slot = np.clip((paid - w.t0) // SLOT, 0, n_slots - 1)
+    # cum[s, k] = paid lines of SKU s outside U in slots < k (never short: they break runs)
+    cum = np.concatenate([np.zeros((acc.streak_cnt.shape[0], 1), np.int64), acc.streak_cnt.cumsum(axis=1)], 1)
+    rows = []
+    for s_, lo, hi in group_ranges(sku):
+        run, first = 0, lo
+        for i in range(lo, hi):
+            # a paid line outside U between the previous line and this one breaks the run
+            if run and slot[i] > slot[i - 1] + 1 and cum[s_, slot[i]] - cum[s_, slot[i - 1] + 1] > 0:
+                if run >= 3:
+                    rows.append(_streak_row(w, s_, paid[first], paid[i - 1], run))
+                run = 0
+            if fl[i]:
+                if run == 0:
+                    first = i
+                run += 1
+            else:
+                if run >= 3:
+                    rows.append(_streak_row(w, s_, paid[first], paid[i - 1], run))
+                run = 0
+        if run >= 3:
+            rows.append(_streak_row(w, s_, paid[first], paid[hi - 1], run))
+    rows.sort(key=lambda r: (r[2], r[0]))
+    return rows
+
+
+def _streak_row(w: World, s_: int, first: int, last: int, n: int) -> list:
+    return [str(w.sku["code"][s_]), "ALL", ts_one(int(first)), ts_one(int(last)), n]
+
+
+def group_ranges(keys: np.ndarray):
+    """(key, start, end) of each run of equal keys in a sorted array."""
+    if keys.size == 0:
+        return
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate([[0], change]).tolist()
+    ends = np.concatenate([change, [keys.size]]).tolist()
+    for a, b in zip(starts, ends, strict=True):
+        yield int(keys[a]), a, b
+
+
+def write_aggregates(tdir: Path, w: World, acc: Partials, out) -> dict:
+    """Write the truth files that aggregate over the whole zone, from the shards' merged partials."""
+    counts = {}
+    days, whs, grid = acc.heat
+    counts["heatmap"] = _write(
+        tdir / "heatmap.csv",
+        ["day", "warehouse_code", "overdue_unshipped_orders"],
+        _heatmap_rows(w, days, whs, grid),
+    )
+    rows = []
+    for wk in sorted({k[0] for k in acc.weekly}):
+        tags = [(t, a) for (ww, t), a in acc.weekly.items() if ww == wk]
+        tags.sort(key=lambda x: (-x[1][0], x[0]))
+        for rank, (tag, a) in enumerate(tags, 1):
+            n = a[0]
+            avg = f"{a[6] / a[5] / 60:.2f}" if a[5] else ""
+            rows.append(
+                [
+                    wk,
+                    tag,
+                    n,
+                    f"{n / acc.wk_total[wk]:.4f}",
+                    rank,
+                    *_top(a[1], n),
+                    *_top(a[2], n),
+                    *_top(a[3], n),
+                    *_top(a[4], n),
+                    avg,
+                ]
+            )
+    counts["aftersales_weekly"] = _write(
+        tdir / "aftersales_weekly.csv",
+        [
+            "week_start",
+            "reason_tag",
+            "tickets",
+            "share_of_tickets",
+            "rank",
+            "top_sku",
+            "top_sku_share",
+            "top_category",
+            "top_category_share",
+            "top_warehouse",
+            "top_warehouse_share",
+            "top_hour_slot",
+            "top_hour_slot_share",
+            "avg_handling_minutes",
+        ],
+        rows,
+    )
+    # row_number = the line in the file as a spreadsheet shows it (header = 1), as the loader reports it
+    rej = sorted((f, n + 1, source, reason) for f, n, source, reason in out.rejected)
+    counts["rejected_rows"] = _write(
+        tdir / "rejected_rows.csv", ["source_file", "row_number", "source", "reason"], rej
+    )
+    rows = []
+    for (d, c, i), (n, u) in sorted(acc.channel.items()):
+        # exact: the rate rounded half up to 4 decimals; the alert compares the exact ratio (u/n > 0.65)
+        alert = 20 * u > 13 * n and n >= 20
+        rows.append([d, c, i, n, u, rate_half_up(u, n, 4), "true" if alert else "false"])
+    counts["channel_health"] = _write(
+        tdir / "channel_health.csv",
+        ["day", "channel", "channel_id", "orders", "unpaid_after_72h", "unpaid_rate", "alert"],
+        rows,
+    )
+    counts["stockout_streaks"] = _write(
+        tdir / "stockout_streaks.csv",
+        ["sku", "warehouse_scope", "first_order_at", "last_order_at", "orders_blocked"],
+        _streak_rows(w, acc),
+    )
+    rows = [
+        # first_seen / last_seen are payment *dates*: a receipt prints a date (only CMB a time)
+        [nm, a[0], f"{a[1] // 100}.{a[1] % 100:02d}", ts_one(a[2])[:10], ts_one(a[3])[:10]]
+        for nm, a in sorted(acc.misdirected.items())
+        if a[0] >= 2
+    ]
+    counts["misdirected_payers"] = _write(
+        tdir / "misdirected_payers.csv",
+        ["payer_name", "orphan_payments", "orphan_amount", "first_seen", "last_seen"],
+        rows,
+    )
+    counts["duplicate_files"] = _write(
+        tdir / "duplicate_files.csv", ["duplicate_file", "original_file"], sorted(out.duplicates)
+    )
+    k = acc.kpi
+    seen = np.flatnonzero((k["n_paid"] + k["pk_n"] + k["q_all"]) > 0)
+    rows, wh_rows = [], []
+    if seen.size:
+        for i in range(int(seen[0]), k["n_paid"].size):
+            rows.append(
+                [
+                    ts_one(w.t0 + i * DAY)[:10],
+                    int(k["n_paid"][i]),
+                    rate_half_up(int(k["o72"][i]), int(k["d72"][i]), 4),
+                    rate_half_up(int(k["o24"][i]), int(k["d24"][i]), 4),
+                    rate_half_up(int(k["q_rep"][i]), int(k["q_all"][i]), 4),
+                    rate_half_up(int(k["pk_s"][i]), int(k["pk_n"][i]), 2),
+                ]
+            )
+        for (d, wc), (n, s_) in sorted(acc.kpi_wh.items()):
+            wh_rows.append([ts_one(w.t0 + d * DAY)[:10], wc, n, rate_half_up(s_, n, 2)])
+    counts["kpi_daily"] = _write(
+        tdir / "kpi_daily.csv",
+        [
+            "day",
+            "orders_paid",
+            "on_time_72h_rate",
+            "shipped_within_24h_rate",
+            "repeat_inquiry_rate",
+            "avg_outbound_seconds",
+        ],
+        rows,
+    )
+    counts["kpi_daily_warehouse"] = _write(
+        tdir / "kpi_daily_warehouse.csv",
+        ["day", "warehouse_code", "packages", "avg_outbound_seconds"],
+        wh_rows,
+    )
+    return counts
+
+
+def write_meta(tdir: Path, w: World, args: dict, counts: dict, out, acc: Partials) -> dict:
+    m = acc.meta
     meta = {
         "as_of": ts_one(w.as_of),
         "window_start": ts_one(w.t0),
         "seed": w.seed,
         "args": args,
         "counts": {
-            "orders": int(w.n_orders),
-            "orders_by_platform": {p: int((o["plat"] == i).sum()) for i, p in enumerate(C.PLATFORMS)},
-            "order_lines": int(w.ln["order"].size),
-            "packages": int((~w.pk["orphan"]).sum()),
-            "orphan_tracking_numbers": int(w.pk["orphan"].sum()),
-            "track_pushes": int(w.pushes["pkg"].size),
-            "payments_receipt": len(w.payments),
-            "receipt_files": len(w.receipts),
-            "settlement_rows": int(w.settle["order"].size),
-            "aftersales_tickets": int(w.tickets["order"].size),
-            "aftersales_rejected": len(w.bad_tickets),
-            "inquiries": int(w.inquiries["order"].size),
+            **{
+                k: m[k]
+                for k in (
+                    "orders",
+                    "orders_by_platform",
+                    "order_lines",
+                    "packages",
+                    "orphan_tracking_numbers",
+                    "track_pushes",
+                    "payments_receipt",
+                    "receipt_files",
+                    "settlement_rows",
+                    "aftersales_tickets",
+                    "aftersales_rejected",
+                    "inquiries",
+                )
+            },
             "rejected_rows": len(out.rejected),
             "duplicate_files": len(out.duplicates),
             "truth_rows": counts,
             "files_by_source": dict(sorted(out.files.items())),
             "rows_by_source": dict(sorted(out.rows.items())),
         },
-        "anomalies": anomalies,
+        "anomalies": {nm: m["anomalies"].get(nm, 0) for nm in ANOMALY_NAMES},
         "planted": {
             "bad_live_room": {"room_id": w.bad_room, "day": ts_one(w.t0 + w.bad_day * DAY)[:10]},
             "mis_shipment_warehouse": C.WAREHOUSES[1],
-            "mis_shipment_waves": sorted(
-                {
-                    f"BC2{ts_one(int(o['wave'][m['order']]), 'compact').replace('_', '')[:12]}"
-                    for m in w.misship
-                }
-            ),
+            "mis_shipment_waves": sorted(m.get("waves", set())),
             "aftersales_cluster": {
                 "tag": w.cluster.get("tag"),
                 "category": w.cluster.get("category"),
                 "warehouse": w.cluster.get("warehouse"),
-                "tickets": int(len(w.cluster.get("orders", []))),
+                "tickets": m["cluster_tickets"],
             },
-            "stock_shortage_orders": int(truth.short.sum()) if hasattr(truth, "short") else None,
+            "stock_shortage_orders": m["stock_shortage_orders"],
         },
-        "status_counts": {s: int((truth.status == s).sum()) for s in sorted(set(truth.status.tolist()))},
-        "match_counts": {
-            d or "matched": int(((truth.diff == d) & truth.scope).sum())
-            for d in sorted(set(truth.diff[truth.scope].tolist()))
-        },
+        "status_counts": dict(sorted(m["status_counts"].items())),
+        "match_counts": dict(
+            sorted(m["match_counts"].items(), key=lambda kv: "" if kv[0] == "matched" else kv[0])
+        ),
     }
     (tdir / "meta.json").write_text(
         json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"

@@ -48,6 +48,31 @@ AN = {n: 1 << i for i, n in enumerate(ANOMALY_NAMES)}
 
 
 @dataclass
+class Shard:
+    """Where a shard's world sits in a sharded zone (see docs/generator.md "Sharding").
+
+    index 0 of count 1 with zero bases is the unsharded world. Identity bases keep every id unique over the
+    whole zone (order numbers, customer ids, tracking numbers, settlement refs, receipt numbers, ticket
+    numbers, ERP daily sequences); ``stock_short`` / ``stock_level`` are shard 0's, shared by every shard.
+    """
+
+    index: int = 0
+    count: int = 1
+    n_total: int = 0
+    order_base: int = 0
+    cust_base: int = 0
+    b2b_base: int = 0
+    pkg_base: int = 0
+    pay_base: int = 0
+    settle_base: int = 0
+    ticket_base: int = 0
+    erp_seq: np.ndarray | None = None  # per day: ERP orders of the earlier shards
+    stock_short: np.ndarray | None = None
+    stock_level: np.ndarray | None = None
+    receipt_quota: int | None = None  # receipt payments to keep in this shard (None: all)
+
+
+@dataclass
 class World:
     n_orders: int
     days: int
@@ -80,15 +105,23 @@ class World:
     bad_room: str = ""
     bad_day: int = 0
     cluster: dict = field(default_factory=dict)
+    shard: Shard = field(default_factory=Shard)
 
 
 def _u(rng, lo, hi, n):
     return rng.integers(int(lo), int(hi), n, endpoint=True).astype(np.int64)
 
 
-def build_world(n_orders: int, days: int, seed: int, start: dt.date, anomaly_rate: float) -> World:
-    rng = np.random.default_rng(seed)
+def build_world(
+    n_orders: int, days: int, seed: int, start: dt.date, anomaly_rate: float, shard: Shard | None = None
+) -> World:
+    shard = shard or Shard(n_total=n_orders)
+    if not shard.n_total:
+        shard.n_total = n_orders
+    # shard 0 draws from the unsharded stream: one shard = the unsharded world, byte for byte
+    rng = np.random.default_rng(seed if shard.index == 0 else [seed, shard.index])
     w = World(n_orders, days, seed, start, anomaly_rate)
+    w.shard = shard
     w.t0 = t0 = epoch(start)
     w.as_of = t0 + (days - 1) * DAY + 23 * HOUR
     w.export_times = t0 + np.arange(days, dtype=np.int64) * DAY + 23 * HOUR
@@ -207,7 +240,7 @@ def _orders(w: World, rng) -> None:  # noqa: C901 - one long, linear story
     consumer = ~is_erp
 
     # --- ids
-    idx = np.arange(N, dtype=np.int64)
+    idx = np.arange(N, dtype=np.int64) + w.shard.order_base
     order_no = np.empty(N, dtype=object)
     ymd = _ymd(created)
     m = plat == C.DOUYIN
@@ -230,15 +263,17 @@ def _orders(w: World, rng) -> None:  # noqa: C901 - one long, linear story
         first = np.concatenate([[0], np.flatnonzero(np.diff(e_day)) + 1])
         starts = np.repeat(first, np.diff(np.concatenate([first, [e_idx.size]])))
         seq = np.arange(e_idx.size) - starts + 1
+        if w.shard.erp_seq is not None:
+            seq = seq + w.shard.erp_seq[e_day]
     order_no[m] = np.strings.add(np.strings.add("SO", ymd[m]), pad(seq, 6))
     o["order_no"] = order_no.astype(str)
 
     # --- customers
     n_c = max(50, int(N * 0.6))
-    w.cust = _customers(rng, n_c)
+    w.cust = _customers(rng, n_c, w.shard.cust_base)
     cust = rng.integers(0, n_c, N)
     n_b = max(8, int(is_erp.sum()) // 5)
-    w.b2b = _b2b_customers(rng, n_b)
+    w.b2b = _b2b_customers(rng, n_b, w.shard.b2b_base)
     bcust = np.minimum((n_b * rng.random(N) ** 1.5).astype(np.int64), n_b - 1)
     o["cust"] = np.where(is_erp, bcust, cust)
     region = np.where(is_erp, w.b2b["region"][o["cust"] % n_b], w.cust["region"][o["cust"] % n_c])
@@ -345,12 +380,19 @@ def _orders(w: World, rng) -> None:  # noqa: C901 - one long, linear story
     top = np.argsort(-share[: w.sku["n_reg"]], kind="stable")[:10]
     per_slot = n_paid / n_slots * share[top].mean() * 1.3
     L = int(np.clip(math.ceil(4.0 / max(per_slot, 1e-9)), 1, 16))
-    n_win = max(2, int(round(0.1 * A / max(1.0, per_slot * L))))
-    last_start = max(1, n_slots - L - (20 if days > 8 else 4))
-    for _ in range(n_win):
-        s = int(rng.choice(top))
-        st = int(rng.integers(1, last_start + 1))
-        short[s, st : st + L] = True
+    if w.shard.stock_short is not None:  # a later shard: shard 0's windows hold for the whole zone
+        short = w.shard.stock_short
+    else:
+        # shard 0 plans the windows for the whole zone (orders per slot and A scaled to all shards)
+        scale = w.shard.n_total / N
+        per_slot *= scale
+        L = int(np.clip(math.ceil(4.0 / max(per_slot, 1e-9)), 1, 16))
+        n_win = max(2, int(round(0.1 * A * scale / max(1.0, per_slot * L))))
+        last_start = max(1, n_slots - L - (20 if days > 8 else 4))
+        for _ in range(n_win):
+            s = int(rng.choice(top))
+            st = int(rng.integers(1, last_start + 1))
+            short[s, st : st + L] = True
     w.stock_short = short
     slot = np.clip((line_paid - t0) // SLOT, 0, n_slots - 1)
     line_short = (line_paid < NEVER) & short[ln["sku"], slot]
@@ -373,6 +415,8 @@ def _orders(w: World, rng) -> None:  # noqa: C901 - one long, linear story
     o["reviewed_true"] = rev.copy()
     rev[rev > as_of] = NEVER
     w.stock_level = rng.integers(300, 3000, (len(C.WAREHOUSES), w.sku["n"]))
+    if w.shard.stock_level is not None:
+        w.stock_level = w.shard.stock_level
 
     # --- waves and outbound
     ships = rev < NEVER
@@ -547,7 +591,7 @@ def _orders(w: World, rng) -> None:  # noqa: C901 - one long, linear story
     nt[~vis] = NEVER
     nc[~vis] = -1
     w.nodes_t, w.nodes_c = nt, nc
-    w.pk["tracking_no"] = _tracking_numbers(w.pk["carrier"], rng)
+    w.pk["tracking_no"] = _tracking_numbers(w.pk["carrier"], rng, w.shard.pkg_base)
     _pushes(w, rng)
 
     # --- signed / completed / refunds / platform ship time
@@ -617,7 +661,7 @@ def _orders(w: World, rng) -> None:  # noqa: C901 - one long, linear story
     for k_ in w.settle:
         w.settle[k_] = w.settle[k_][srt]
     w.settle["ref"] = np.strings.add(
-        np.strings.add("JS", _ymd(w.settle["time"])), uid(np.arange(srt.size), 12, rng)
+        np.strings.add("JS", _ymd(w.settle["time"])), uid(np.arange(srt.size) + w.shard.settle_base, 12, rng)
     )
     o["settle"] = settle
 
@@ -646,7 +690,7 @@ def _compact(sec):
     return np.strings.add(_ymd(sec), np.strings.replace(np.strings.slice(s, 11, 19), ":", ""))
 
 
-def _customers(rng, n):
+def _customers(rng, n, base=0):
     sur = rng.integers(0, len(C.SURNAMES), n)
     g1 = rng.integers(0, len(C.GIVEN), n)
     g2 = rng.integers(0, len(C.GIVEN) + 8, n)
@@ -670,11 +714,11 @@ def _customers(rng, n):
         num=rng.integers(1, 999, n),
         bld=rng.integers(1, 30, n),
         room=rng.integers(101, 2605, n),
-        nick=np.strings.add("tb", uid(np.arange(n), 10, rng)),
+        nick=np.strings.add("tb", uid(np.arange(n) + base, 10, rng)),
     )
 
 
-def _b2b_customers(rng, n):
+def _b2b_customers(rng, n, base=0):
     names, seen = [], set()
     i = 0
     while len(names) < n:
@@ -697,7 +741,7 @@ def _b2b_customers(rng, n):
     ]
     return dict(
         name=np.array(names),
-        code=np.array([f"KH{i + 1:05d}" for i in range(n)]),
+        code=np.array([f"KH{base + i + 1:05d}" for i in range(n)]),
         region=region,
         account=pad(rng.integers(10**15, 10**16, n), 16),
         bank=np.array(banks),
@@ -747,9 +791,9 @@ def _lines(w: World, rng) -> None:
     w.ln = ln
 
 
-def _tracking_numbers(carrier: np.ndarray, rng) -> np.ndarray:
+def _tracking_numbers(carrier: np.ndarray, rng, base: int = 0) -> np.ndarray:
     n = carrier.size
-    idx = np.arange(n, dtype=np.int64)
+    idx = np.arange(n, dtype=np.int64) + base
     out = np.empty(n, dtype=object)
     codes = [c[0] for c in C.COURIERS]
     for ci, code in enumerate(codes):
@@ -860,7 +904,7 @@ def _b2b_payments(w: World, rng, groups) -> None:
         )
     # orphan payments: no order / unknown order; two payers repeat
     n_erp_paid = max(1, len(payments))
-    n_orph = max(6, int(round(n_erp_paid * a * 2)))
+    n_orph = max(6, int(round(n_erp_paid * a * 2))) if w.shard.index == 0 else 0
     strangers = [
         f"{C.B2B_PREFIX[i % 12]}{m}商贸有限公司"
         for i, m in enumerate(["鑫源", "恒达", "百川", "新禾", "卓越", "华诚", "汇丰源", "永盛"])
@@ -886,6 +930,20 @@ def _b2b_payments(w: World, rng, groups) -> None:
             )
         )
     payments.sort(key=lambda p: (p["time"], p["named"], p["amount"]))
+    q = w.shard.receipt_quota
+    if q is not None and q < len(payments):
+        # receipts as a fixed sample: a payment whose receipt is not in the sample does not exist in this
+        # zone (its orders are unpaid B2B orders, in every truth file); orphan payments are kept first
+        orph = [i for i, p in enumerate(payments) if p["kind"] == "orphan"][:q]
+        ords = [i for i, p in enumerate(payments) if p["kind"] == "order"]
+        k = min(len(ords), q - len(orph))
+        keep = set(orph) | set(rng.choice(ords, k, replace=False).tolist() if k > 0 else [])
+        for i, p in enumerate(payments):
+            if i not in keep:
+                for x in p["orders"]:
+                    o["anom"][x] &= ~AN["b2b_amount_mismatch"]
+                    o["anom"][x] |= AN["b2b_unpaid"]
+        payments = [p for i, p in enumerate(payments) if i in keep]
     w.b2b["strangers"] = strangers
     # receipts
     fmts = ["png", "jpg", "pdf_text", "pdf_scan"]
@@ -900,7 +958,7 @@ def _b2b_payments(w: World, rng, groups) -> None:
     for i, p in enumerate(payments):
         bank = C.BANKS[int(rng.choice(3, p=[0.45, 0.35, 0.20]))]
         d = dt.date(1970, 1, 1) + dt.timedelta(seconds=p["time"])
-        serial_n = int(scramble(np.array([i]), 10**10, 2147483647, 97)[0])
+        serial_n = int(scramble(np.array([i + w.shard.pay_base]), 10**10, 2147483647, 97)[0])
         if bank == "ICBC":
             rno = f"{d:%Y%m%d}{serial_n % 10**8:08d}"
             serial = f"ZX{d:%Y%m%d}{serial_n:010d}"
@@ -928,7 +986,7 @@ def _b2b_payments(w: World, rng, groups) -> None:
                     file=fname,
                     print_count=pc,
                     fmt=p["fmt"],
-                    seed=int(w.seed * 100003 + i * 7 + pc),
+                    seed=int(w.seed * 100003 + (i + w.shard.pay_base) * 7 + pc),
                 )
             )
     w.payments = payments
@@ -938,7 +996,9 @@ def _b2b_payments(w: World, rng, groups) -> None:
 def _misship(w: World, rng, used) -> None:
     o, ln = w.o, w.ln
     a, N = w.anomaly_rate, w.n_orders
-    m_target = max(3, int(round(0.05 * a * N)))
+    m_target = max(3, int(round(0.05 * a * w.shard.n_total)))
+    if w.shard.index > 0:  # shard 0 plants the zone's mis-shipments (the truth freezes orders of every shard)
+        return
     wi = 1  # WH-GZ
     horizon = w.as_of - 3 * DAY
     cand = np.flatnonzero(
@@ -1082,7 +1142,7 @@ def _tickets(w: World, rng) -> None:
         sep=rng.integers(0, 2, n),
     )
     # bad tickets (rejected): missing tag, unknown tag, 其他 without note
-    nb = max(1, int(round(a * N / 1000)))
+    nb = max(1, int(round(a * w.shard.n_total / 1000))) if w.shard.index == 0 else 0
     bad = []
     pool = shipped if shipped.size else np.arange(N)
     for kind in ("missing_tag", "unknown_tag", "other_without_note"):
@@ -1127,7 +1187,7 @@ def _inquiries(w: World, rng) -> None:
 
 def _bogus(w: World, rng) -> None:
     """Rows that must be rejected, for orders that exist nowhere else."""
-    a, N, days = w.anomaly_rate, w.n_orders, w.days
-    nb = max(1, int(round(a * N / 1000)))
+    a, days = w.anomaly_rate, w.days
+    nb = max(1, int(round(a * w.shard.n_total / 1000))) if w.shard.index == 0 else 0
     d = rng.integers(0, days, (4, nb))
     w.bogus = dict(douyin_amount=d[0], pdd_status=d[1], taobao_excel=d[2], erp_amount=d[3], n=nb)

@@ -183,12 +183,51 @@ class Out:
         self.rejected: list[tuple[str, int, str, str]] = []  # file, row_number, source, reason
         self.duplicates: list[tuple[str, str]] = []
         self.file_list: list[str] = []
+        # a later shard of a sharded run appends its rows to the files the earlier shards wrote
+        self.append = False
 
     def write(self, source: str, rel: str, data: bytes, mtime: int, rows: int) -> None:
-        write_bytes(self.root / rel, data, mtime)
-        self.files[source] += 1
+        path = self.root / rel
+        if self.append and path.exists():
+            append_part(path, data)
+            set_mtime(path, mtime)
+        else:
+            write_bytes(path, data, mtime)
+            self.files[source] += 1
+            self.file_list.append(rel)
         self.rows[source] += rows
-        self.file_list.append(rel)
+
+
+def append_part(path: Path, data: bytes) -> None:
+    """Append a later shard's file content to an existing file: CSV without its BOM and header line (UTF-8,
+    GB18030 or UTF-16 LE), JSON lines as they are, a JSON array merged into the existing array."""
+    name = path.name
+    if name.endswith(".jsonl"):
+        body = data
+    elif name.endswith(".json") and data.startswith(b"["):
+        with open(path, "r+b") as fh:
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - 3))
+            tail = fh.read()
+            if tail != b"\n]\n":
+                raise ValueError(f"{path}: cannot append to a JSON array not ending in '\\n]\\n'")
+            fh.seek(size - 3)
+            fh.truncate()
+            fh.write(b",\n" + data[2:])
+        return
+    elif name.endswith(".csv"):
+        if data.startswith(b"\xff\xfe"):  # UTF-16 LE with BOM: the newline is b"\n\x00" at an even offset
+            i = 2
+            while not (data[i] == 0x0A and data[i + 1] == 0):
+                i += 2
+            body = data[i + 2 :]
+        else:
+            body = data[data.index(b"\n") + 1 :]
+    else:
+        raise ValueError(f"{path}: a later shard cannot append to this kind of file")
+    with open(path, "ab") as fh:
+        fh.write(body)
 
 
 def clean(root: Path) -> None:
@@ -540,7 +579,8 @@ def _pdd(w: World, out: Out, po, pt, chunk) -> None:
         stamp = ts_one(Tf, "compact")
         part = [c_[s:e] for c_ in cols]
         dix = (Tf - int(w.export_times[0])) // DAY
-        if (Tf - int(w.export_times[0])) % DAY == 0 and (dix == 0 or (dix == 14 and e - s <= 3000)):
+        first_xlsx = (Tf - int(w.export_times[0])) % DAY == 0 and (dix == 0 or (dix == 14 and e - s <= 3000))
+        if first_xlsx and not out.append:  # a later shard never writes an XLSX (it appends to CSVs)
             rel = f"orders/pinduoduo/pdd_orders_{stamp}.xlsx"
             _xlsx(out, rel, PDD_COLS, part, Tf)
         else:
@@ -702,6 +742,7 @@ def _mini(w: World, out: Out, po, pt, chunk) -> None:
     )
     prov, city, dist, street, detail = _addr(w, orders, T)
     c = o["cust"][orders]
+    c = c + w.shard.cust_base  # the world-wide customer id (unique over shards)
     name_e, tel_e, addr_e = _enc(c, 11), _enc(c, 23), _enc(c * 31 + o["cust"][orders] % 7, 37)
     created = ts_str(o["created"][orders])
     pay = ts_str(np.where(st["paid"], o["paid"][orders], NEVER))
@@ -854,7 +895,7 @@ def _append_rows(out: Out, rel: str, encoding: str, rows_text: list[str], newlin
 def _bogus_rows(w: World, out: Out) -> None:
     """Rows that must be rejected, appended to the export of their day (for orders that exist nowhere else)."""
     bg = w.bogus
-    N = w.n_orders
+    N = w.shard.n_total  # bogus order numbers lie past every shard's order index
     rng = np.random.default_rng(w.seed + 991)
     for k in range(bg["n"]):
         d = int(bg["douyin_amount"][k])
@@ -1160,6 +1201,7 @@ def write_tracks(w: World, out: Out, chunk_size: int = 40000) -> None:
     arrays: dict[str, list[str]] = defaultdict(list)
     singles: list[tuple[str, str, int]] = []
     written_jsonl: set[str] = set()
+    existed: set[str] = set()
     n_push_total = 0
     for c0 in range(0, P, chunk_size):
         c1 = min(P, c0 + chunk_size)
@@ -1243,15 +1285,19 @@ def write_tracks(w: World, out: Out, chunk_size: int = 40000) -> None:
             rel = f"tracks/kuaidi100_push_{stamp}.jsonl"
             path = out.root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
+            if rel not in written_jsonl:
+                written_jsonl.add(rel)
+                if path.exists():  # written by an earlier shard
+                    existed.add(rel)
             with open(path, "ab") as fh:
                 fh.write(("\n".join(jsonl[stamp]) + "\n").encode("utf-8"))
             out.rows["tracks"] += len(jsonl[stamp])
-            if rel not in written_jsonl:
-                written_jsonl.add(rel)
         jsonl.clear()
     for rel in sorted(written_jsonl):
         stamp = rel.split("_")[-1][:8]
         set_mtime(out.root / rel, _stamp_end(w, stamp))
+        if rel in existed:
+            continue
         out.files["tracks"] += 1
         out.file_list.append(rel)
     for stamp in sorted(arrays):
@@ -1527,7 +1573,9 @@ def write_aftersales(w: World, out: Out) -> None:
     )
     refund = np.concatenate([tk["refund"], np.zeros(len(w.bad_tickets), np.int64)])
     srt = np.lexsort((np.arange(t.size), t))
-    ticket_no = np.strings.add(np.strings.add("SH", ts_str(t, "ymd")), pad(np.arange(t.size) * 7 + 100001, 7))
+    ticket_no = np.strings.add(
+        np.strings.add("SH", ts_str(t, "ymd")), pad((np.arange(t.size) + w.shard.ticket_base) * 7 + 100001, 7)
+    )
     cols = [
         ticket_no,
         o["order_no"][order],
