@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
@@ -23,10 +24,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipelines.synthetic import generate  # noqa: E402
 
 
-def run(out: Path, orders: int, days: int, seed: int) -> tuple[float, dict]:
-    t = time.perf_counter()
-    s = generate(out, orders=orders, days=days, seed=seed, receipts=False, progress=False)
-    return time.perf_counter() - t, s
+def cpu_seconds() -> float:
+    """user + sys CPU seconds of this process and its waited-for children (the forked writers)."""
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+def run(out: Path, orders: int, days: int, seed: int, **kw) -> tuple[float, float, dict]:
+    t, c = time.perf_counter(), cpu_seconds()
+    s = generate(out, orders=orders, days=days, seed=seed, receipts=False, progress=False, **kw)
+    return time.perf_counter() - t, cpu_seconds() - c, s
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,17 +45,23 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=None, help="output folder (default: a temporary folder, removed)"
     )
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument(
+        "--shard-size", type=int, default=None, help="orders per shard (default: the generator's)"
+    )
     args = ap.parse_args(argv)
+    kw = {"shard_size": args.shard_size} if args.shard_size else {}
     tmp = Path(tempfile.mkdtemp(prefix="orderlens-bench-"))
     out = args.out or tmp / "zone"
     try:
         base_s = None
         if not args.no_baseline:
             base_orders = max(1000, args.orders // 10)
-            base_s, _ = run(tmp / "baseline", base_orders, args.days, args.seed)
+            base_s, base_cpu, _ = run(tmp / "baseline", base_orders, args.days, args.seed, **kw)
             shutil.rmtree(tmp / "baseline", ignore_errors=True)
-            print(f"baseline: {base_orders:,} orders / {args.days} days: {base_s:.1f} s")
-        secs, s = run(out, args.orders, args.days, args.seed)
+            print(
+                f"baseline: {base_orders:,} orders / {args.days} days: {base_s:.1f} s, {base_cpu:.1f} CPU s"
+            )
+        secs, cpu, s = run(out, args.orders, args.days, args.seed, **kw)
         rows = sum(s["rows"].values())
         files = sum(s["files"].values())
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
@@ -58,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             "orders": args.orders,
             "days": args.days,
             "seconds": round(secs, 1),
+            "cpu_seconds": round(cpu, 1),
+            "shards": s.get("shards", 1),
+            "load_avg_1m_end": round(os.getloadavg()[0], 1),
             "files": files,
             "rows": rows,
             "rows_per_s": round(rows / secs),
@@ -67,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             "peak_rss_child_mb": round(child_mb),
         }
         if base_s:
-            result["ratio_to_scaled_baseline"] = round(
-                secs / (base_s * args.orders / max(1000, args.orders // 10)), 2
-            )
+            scale = args.orders / max(1000, args.orders // 10)
+            result["ratio_to_scaled_baseline"] = round(secs / (base_s * scale), 2)
+            result["cpu_ratio_to_scaled_baseline"] = round(cpu / (base_cpu * scale), 2)
         print(json.dumps(result, indent=1))
         print("timings:", json.dumps(s["timings"]))
         print("rows:", json.dumps(s["rows"], ensure_ascii=False))

@@ -86,6 +86,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         anomaly_rate=args.anomaly_rate,
         progress=not args.quiet,
         receipts=not args.no_receipts,
+        shard_size=getattr(args, "shard_size", None),
+        receipt_sample=getattr(args, "receipt_sample", None),
     )
     print(f"landing zone written to {args.out} (truth in {Path(args.out) / '_truth'})")
     for key, value in summary.items():
@@ -281,6 +283,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument(
         "--no-receipts", action="store_true", help="skip rendering receipt images (truth still written)"
+    )
+    gen.add_argument(
+        "--receipt-sample",
+        type=int,
+        metavar="N",
+        help="keep only N bank-transfer payments, i.e. N receipts (plus their re-prints), rendered and in the "
+        "truth; the other B2B payments do not exist in the zone (their orders are unpaid in every truth file)",
+    )
+    gen.add_argument(
+        "--shard-size",
+        type=int,
+        metavar="N",
+        help="orders per shard (default 500000, env ORDERLENS_GEN_SHARD_SIZE): a larger zone is built and "
+        "written shard by shard, with bounded memory; a zone of at most N orders is one shard",
     )
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(func=cmd_generate)

@@ -171,3 +171,55 @@ def test_sharded_runs_are_deterministic(tmp_path):
     generate(tmp_path / "b", **kw)
     fa = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert [p for p in fa if (tmp_path / "a" / p).read_bytes() != (tmp_path / "b" / p).read_bytes()] == []
+
+
+def test_receipt_sample_is_consistent_in_every_truth_file(tmp_path):
+    """--receipt-sample N: N bank-transfer payments exist (rendered, in the truth), over every shard; a B2B
+    order whose payment was left out is unpaid everywhere — orders.csv, the allocations, the match."""
+    zone = tmp_path / "z"
+    s = generate(
+        zone, orders=1500, days=12, seed=5, progress=False, processes=1, shard_size=500, receipt_sample=12
+    )
+    pays = [p for p in truth_rows(zone, "payments.csv") if p["kind"] == "receipt"]
+    assert len(pays) == 12
+    receipts = truth_rows(zone, "receipts.csv")
+    rendered = sorted(str(p.relative_to(zone)) for p in (zone / "receipts").iterdir())
+    assert (
+        sorted(r["source_file"] for r in receipts)
+        == rendered
+        == sorted(f for p in pays for f in p["source_files"].split(";"))
+    )
+    assert s["receipts"] == s["receipt_truth"] == len(rendered)
+    # the two repeat payers of the misdirected-payer report are in the sample
+    assert len(truth_rows(zone, "misdirected_payers.csv")) == 2
+    allocated: dict[str, int] = {}
+    for a in truth_rows(zone, "payment_allocations.csv"):
+        allocated[a["order_key"]] = allocated.get(a["order_key"], 0) + 1
+    matches = {m["match_key"]: m for m in truth_rows(zone, "three_way_match.csv")}
+    erp = [o for o in truth_rows(zone, "orders.csv") if o["platform"] == "erp"]
+    bad = []
+    for o in erp:
+        anomalies = o["anomalies"].split(";")
+        paid = o["order_key"] in allocated
+        if paid != (o["paid_amount"] != ""):
+            bad.append((o["order_key"], "paid_amount", o["paid_amount"]))
+        if o["in_match_scope"] == "true" and matches[o["order_key"]]["payment_refs"] == "" and paid:
+            bad.append((o["order_key"], "payment_refs"))
+        if not paid and o["in_match_scope"] == "true" and "b2b_unpaid" not in anomalies:
+            if "b2b_amount_mismatch" in anomalies or o["status"] not in ("cancelled", "refunded"):
+                # no payment in the zone: flagged unpaid (a payment dated after as_of is not yet made)
+                if o["difference_type"] not in ("order_without_logistics", "logistics_without_payment"):
+                    bad.append((o["order_key"], o["difference_type"]))
+    assert bad == [], bad[:20]
+    assert sum(o["order_key"] in allocated for o in erp) >= 3
+    # against the same zone with every payment: the left-out payments' orders are unpaid and flagged so
+    full = tmp_path / "full"
+    generate(full, orders=1500, days=12, seed=5, progress=False, receipts=False, shard_size=500)
+    erp_full = [o for o in truth_rows(full, "orders.csv") if o["platform"] == "erp"]
+    assert [o["order_key"] for o in erp_full] == [o["order_key"] for o in erp]
+
+    def unpaid(rows):
+        return sum("b2b_unpaid" in o["anomalies"].split(";") for o in rows)
+
+    assert unpaid(erp) > unpaid(erp_full)
+    assert sum(o["paid_amount"] != "" for o in erp) < sum(o["paid_amount"] != "" for o in erp_full)

@@ -123,12 +123,20 @@ def generate(
     sh = Shard(index=0, count=n_sh, n_total=orders, erp_seq=np.zeros(days, np.int64))
     misship = None
     w0 = None
-    n_receipts = n_receipt_truth = 0
+    n_receipts = n_receipt_truth = carry = 0
     done = 0
     for si, n in enumerate(sizes):
         sh.index = si
         if receipt_sample is not None:
-            sh.receipt_quota = receipt_sample * (done + n) // orders - receipt_sample * done // orders
+            # this shard's share of the sample (shard 0: at least 10, for the five orphan payments of the two
+            # repeat payers), plus what the earlier shards could not use
+            if si == 0:
+                share = max(receipt_sample * n // orders, min(receipt_sample, 10))
+                rest_n, rest_orders = receipt_sample - share, max(1, orders - n)
+            else:
+                d0 = done - sizes[0]
+                share = rest_n * (d0 + n) // rest_orders - rest_n * d0 // rest_orders
+            sh.receipt_quota = share + carry
         w = build_world(n, days, seed, start, anomaly_rate, sh)
         step("world")
         out.append = si > 0
@@ -170,6 +178,8 @@ def generate(
         sh.b2b_base += int(w.b2b["name"].size)
         sh.pkg_base += int(w.pk["order"].size)
         sh.pay_base += len(w.payments)
+        if receipt_sample is not None:
+            carry = sh.receipt_quota - len(w.payments)
         sh.settle_base += int(w.settle["order"].size)
         sh.ticket_base += int(w.tickets["order"].size) + len(w.bad_tickets)
         erp = w.o["plat"] == C.ERP

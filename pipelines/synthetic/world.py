@@ -933,11 +933,14 @@ def _b2b_payments(w: World, rng, groups) -> None:
     q = w.shard.receipt_quota
     if q is not None and q < len(payments):
         # receipts as a fixed sample: a payment whose receipt is not in the sample does not exist in this
-        # zone (its orders are unpaid B2B orders, in every truth file); orphan payments are kept first
-        orph = [i for i, p in enumerate(payments) if p["kind"] == "orphan"][:q]
-        ords = [i for i, p in enumerate(payments) if p["kind"] == "order"]
-        k = min(len(ords), q - len(orph))
-        keep = set(orph) | set(rng.choice(ords, k, replace=False).tolist() if k > 0 else [])
+        # zone (its orders are unpaid B2B orders, in every truth file). The first five orphan payments (the
+        # two repeat payers of rpt_misdirected_payers) are kept as far as the quota allows; the rest is drawn
+        # uniformly from the other payments
+        first = [i for i, p in enumerate(payments) if p["kind"] == "orphan" and p["payer"] in ("S0", "S1")]
+        first = first[: min(5, q)]
+        rest = [i for i in range(len(payments)) if i not in set(first)]
+        k = min(len(rest), q - len(first))
+        keep = set(first) | set(rng.choice(rest, k, replace=False).tolist() if k > 0 else [])
         for i, p in enumerate(payments):
             if i not in keep:
                 for x in p["orders"]:
