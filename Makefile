@@ -9,6 +9,9 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim fonts-noto-cjk fonts-dejavu-
 LANDING     ?= data/landing
 DEMO_ORDERS ?= 5000
 PYTEST_ARGS ?=
+# pytest-xdist workers; each takes whole groups of tests (a module, or every user of one shared pipeline run,
+# see tests/conftest.py), so no pipeline run happens twice. 0 = in-process, no workers (debugging).
+PYTEST_WORKERS ?= auto
 
 export OMP_THREAD_LIMIT := 1
 export DAGSTER_HOME := $(CURDIR)/.dagster
@@ -50,7 +53,7 @@ run: demo
 	$(PY) -m pipelines.serve
 
 test: install dbt-parse
-	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests for this selection"; exit 0; fi; exit $$rc
 
 lint: venv

@@ -47,9 +47,10 @@ def ensure_dbt_manifest() -> bool:
     import subprocess
     import sys
 
-    from .settings import DBT_PROJECT_DIR
+    from .settings import DBT_PROJECT_DIR, dbt_target_dir
 
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    target = dbt_target_dir()
+    manifest = target / "manifest.json"
     inputs = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
     for folder in ("models", "macros", "seeds", "tests", "snapshots"):
         inputs.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
@@ -64,6 +65,8 @@ def ensure_dbt_manifest() -> bool:
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
             str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
             "--quiet",
         ],
         check=True,

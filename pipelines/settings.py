@@ -14,6 +14,16 @@ from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def dbt_target_dir() -> Path:
+    """Where dbt writes its manifest and run artefacts: $ORDERLENS_DBT_TARGET (absolute) or dbt_project/target.
+    A second code location or a test that runs `dagster dev` (which re-parses the project) beside a running
+    pipeline sets it, so the two never rewrite each other's manifest.json."""
+    value = os.environ.get("ORDERLENS_DBT_TARGET")
+    return Path(value).resolve() if value else DBT_PROJECT_DIR / "target"
+
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 AS_OF_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,23 +24,47 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest(tmp_path_factory) -> Path:
-    """`prepare_if_dev()` is a no-op outside `dagster dev`: parse dbt before definitions load."""
-    manifest = ROOT / "dbt_project" / "target" / "manifest.json"
-    subprocess.run(
-        [
-            str(BIN / "dbt"),
-            "parse",
-            "--project-dir",
-            "dbt_project",
-            "--profiles-dir",
-            "dbt_project",
-            "--quiet",
-        ],
-        cwd=ROOT,
-        check=True,
-        env={**os.environ, "ORDERLENS_WAREHOUSE": str(tmp_path_factory.mktemp("parse") / "w.duckdb")},
-    )
-    return manifest
+    """`prepare_if_dev()` is a no-op outside `dagster dev`: parse dbt before definitions load. Parsed only when
+    the manifest is older than a model, macro or project file, under a file lock: with pytest-xdist every worker
+    runs this fixture, and a second parse rewriting manifest.json while another worker reads it would break it."""
+    import fcntl
+
+    from pipelines.runner import ensure_dbt_manifest
+
+    target = ROOT / "dbt_project" / "target"
+    target.mkdir(exist_ok=True)
+    saved = os.environ.get("ORDERLENS_WAREHOUSE")
+    os.environ["ORDERLENS_WAREHOUSE"] = str(tmp_path_factory.mktemp("parse") / "w.duckdb")
+    try:
+        with open(target / ".pytest-parse.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            ensure_dbt_manifest()
+    finally:
+        if saved is None:
+            os.environ.pop("ORDERLENS_WAREHOUSE", None)
+        else:
+            os.environ["ORDERLENS_WAREHOUSE"] = saved
+    return target / "manifest.json"
+
+
+# Under pytest-xdist (`make test` runs `-n auto --dist loadgroup`), tests are spread over workers by group.
+# Every module is one group, so a module-scoped pipeline run happens once; a module whose tests use one of these
+# session-scoped runs joins that run's group, so the run happens once too (on the worker that has the group).
+SHARED_RUNS = ("generated_zone_run", "dashboard_run", "skeleton_run")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    group_of: dict[str, str] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        shared = next((name for name in SHARED_RUNS if name in getattr(item, "fixturenames", ())), None)
+        if shared is not None:
+            group_of[module] = shared
+        else:
+            group_of.setdefault(module, module)
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group_of[item.nodeid.split("::", 1)[0]]))
 
 
 @pytest.fixture(scope="session", autouse=True)

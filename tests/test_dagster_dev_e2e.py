@@ -64,6 +64,9 @@ def test_a_materialisation_launched_through_graphql_succeeds(tmp_path):
         "ORDERLENS_PUBLISHED": str(tmp_path / "published"),
         "ORDERLENS_AS_OF": "2026-10-14 09:00:00",
         "ORDERLENS_ALERT_LOG": str(tmp_path / "alerts.log"),
+        # dagster dev re-parses the project (prepare_if_dev): into its own target folder, not the manifest.json
+        # that other pytest-xdist workers are loading definitions from
+        "ORDERLENS_DBT_TARGET": str(tmp_path / "dbt_target"),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     for name in ("ORDERLENS_WECOM_WEBHOOK", "ORDERLENS_DINGTALK_WEBHOOK", "ORDERLENS_FEISHU_WEBHOOK"):

@@ -116,7 +116,8 @@ def reconciled(tmp_path_factory):
         assert fill_perfect_receipts(con, zone) == summary["truth"]["receipts"]
     proc = subprocess.run(
         [str(BIN / "dbt"), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
-         "--select", "+fct_bank_receipts+", "--vars", json.dumps({"as_of": summary["as_of"]})],
+         "--select", "+fct_bank_receipts+", "--vars", json.dumps({"as_of": summary["as_of"]}),
+         "--target-path", str(zone.parent / "dbt_target"), "--log-path", str(zone.parent / "dbt_logs")],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
         env={**os.environ, "ORDERLENS_WAREHOUSE": str(settings.warehouse_path)},
     )  # fmt: skip
@@ -285,7 +286,8 @@ def test_conservation_check_fails_on_a_duplicated_row(reconciled, tmp_path):
         )
     proc = subprocess.run(
         [str(BIN / "dbt"), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
-         "--select", "int_three_way_match_conservation", "--vars", json.dumps({"as_of": summary["as_of"]})],
+         "--select", "int_three_way_match_conservation", "--vars", json.dumps({"as_of": summary["as_of"]}),
+         "--target-path", str(copy.parent / "dbt_target"), "--log-path", str(copy.parent / "dbt_logs")],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "ORDERLENS_WAREHOUSE": str(copy)},
     )  # fmt: skip
