@@ -39,7 +39,8 @@ def sharded_run(tmp_path_factory, dbt_manifest, dagster_home):
         assert fill_perfect_receipts(con, zone) == summary["truth"]["receipts"] > 0
     proc = subprocess.run(
         [str(BIN / "dbt"), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
-         "--select", "+fct_bank_receipts+", "--vars", json.dumps({"as_of": summary["as_of"]})],
+         "--select", "+fct_bank_receipts+", "--vars", json.dumps({"as_of": summary["as_of"]}),
+         "--target-path", str(base / "dbt_target"), "--log-path", str(base / "dbt_logs")],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
         env={**os.environ, "ORDERLENS_WAREHOUSE": str(settings.warehouse_path)},
     )  # fmt: skip
