@@ -1,4 +1,4 @@
-"""dbt build benchmark: the fulfilment marts on an ingested warehouse, against a one-connection floor.
+"""dbt build benchmark: the fulfilment marts on an ingested warehouse, against one-connection floors.
 
     .venv/bin/python bench/bench_dbt_build.py --warehouse /work/bench_data/wh1m/warehouse.duckdb \\
         --as-of "2027-10-14 23:00:00" --repeat 2
@@ -16,10 +16,11 @@ measured step starts from a fresh copy of it in --work. Steps:
    from target/run_results.json.
 2. The floors. (a) The hand-written floor of issue 6, bench/floor_fulfilment.sql: one DuckDB script that
    computes the six marts from the raw tables (after `SET VARIABLE as_of = TIMESTAMP '…'`), in ONE
-   DuckDB connection of a plain Python process, 2 threads. (b) The replay: the same models' SQL, as dbt compiled it (target/manifest.json, compiled_code), executed in
-   topological order in ONE DuckDB connection of a plain Python process, 2 threads: no dbt start-up, no
-   parsing, no adapter round trips, no contracts, no tests, no threads of dbt. Views stay views and tables
-   tables, as dbt materialises them. The script is written to <work>/floor_fulfilment.sql.
+   DuckDB connection of a plain Python process, 2 threads (docs/dbt_build_speed.md). (b) The replay: the
+   same models' SQL, as dbt compiled it (target/manifest.json, compiled_code), executed in topological
+   order in ONE DuckDB connection of a plain Python process, 2 threads: no dbt start-up, no parsing, no
+   adapter round trips, no contracts, no tests, no threads of dbt. Views stay views and tables tables, as
+   dbt materialises them. The replayed script is written to <work>/floor_replay.sql.
 3. The ratio dbt / floor, for build-with-tests and run-only, against both floors.
 4. Proof that each floor is the same result: for each of the six marts, row counts on both sides and the
    rows of `floor EXCEPT ALL dbt` and `dbt EXCEPT ALL floor` (both must be 0).
