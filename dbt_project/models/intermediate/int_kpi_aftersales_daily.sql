@@ -21,8 +21,13 @@ mis_shipments as (
 
 tickets as (
 
-    select * from {{ ref('fct_aftersales') }}
-    where resolved_at is not null
+    -- the tickets fct_aftersales counts as resolved (applied and resolved by as_of), read from staging: the
+    -- KPI needs no other column of that mart, and reading it made every build of fct_kpi_daily build the
+    -- whole after-sales mart and its tests first (issue 6)
+    select applied_at, resolved_at
+    from {{ ref('stg_aftersales__tickets') }}
+    where applied_at <= {{ as_of() }}
+        and resolved_at <= {{ as_of() }}
 
 ),
 
