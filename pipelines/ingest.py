@@ -16,9 +16,11 @@ import hashlib
 import json
 import shutil
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -126,17 +128,43 @@ BATCH_BYTES = 256 * 1024 * 1024  # CSV files staged together per DuckDB query (b
 CHUNK_BYTES = 128 * 1024 * 1024  # files handed to DuckDB while the worker threads prepare the next ones
 
 
+class SeenFiles:
+    """The SHA-256 of every file in the manifest or claimed by a load under way, shared by the sources
+    loading concurrently: of two files with the same bytes only the first one claimed is loaded."""
+
+    def __init__(self, shas) -> None:
+        self._shas = set(shas)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, con: duckdb.DuckDBPyConnection) -> SeenFiles:
+        return cls(row[0] for row in con.execute("select file_sha256 from raw._manifest").fetchall())
+
+    def claim(self, sha: str) -> bool:
+        """True (and the file is now seen) when no file with these bytes was seen before."""
+        with self._lock:
+            if sha in self._shas:
+                return False
+            self._shas.add(sha)
+            return True
+
+
 def ingest_source(
     con: duckdb.DuckDBPyConnection,
     source: Source | TabularSource,
     landing_dir: Path,
     loaded_at: datetime,
     log: Callable[[str], None] = lambda _msg: None,
+    seen: SeenFiles | None = None,
 ) -> IngestReport:
-    """Load every new file of `source` under `landing_dir`. Returns what happened per file."""
+    """Load every new file of `source` under `landing_dir`. Returns what happened per file.
+
+    `seen`: the files already loaded, shared with the sources loading at the same time
+    (`ingest_sources`); by default the manifest's."""
     ensure_raw_schema(con, source)
     report = IngestReport(source.name)
-    seen = {row[0] for row in con.execute("select file_sha256 from raw._manifest").fetchall()}
+    if seen is None:
+        seen = SeenFiles.of(con)
     # Oldest export first: of several copies of one file (same SHA-256) the one that names its
     # export time is loaded, and a copy without a time in its name (dated by mtime) is skipped.
     files = sorted(source.files(landing_dir), key=lambda p: (export_time_of(p), p.as_posix()))
@@ -166,10 +194,9 @@ def ingest_source(
             size = 0
             for path, (sha, shape, prepared) in zip(files, pool.map(prepare, files), strict=True):
                 rel = path.relative_to(landing_dir).as_posix()
-                if sha in seen:
+                if not seen.claim(sha):
                     report.files.append(FileReport(rel, sha, "skipped"))
                     continue
-                seen.add(sha)
                 chunk.append(_Pending(path, rel, sha, export_time_of(path), shape=shape, prepared=prepared))
                 size += path.stat().st_size
                 if size >= CHUNK_BYTES:
@@ -192,6 +219,66 @@ def ingest_source(
             report.files.append(fr)
             log(f"[{i}/{len(pending)}] {f.rel}: {fr.rows_loaded} rows loaded, {fr.rows_rejected} rejected")
     return report
+
+
+INGEST_WORKERS = 2  # sources loading at the same time (two cores; each source's DuckDB queries use both)
+
+
+@dataclass
+class SourceLoad:
+    """One source's part of `ingest_sources`: its report, the per-file conservation violations and row count
+    of its raw table after the load (or the exception that stopped it), and when it ran."""
+
+    source: str
+    report: IngestReport | None = None
+    violations: list[tuple] = field(default_factory=list)
+    table_rows: int = 0
+    error: BaseException | None = None
+    started: float = 0.0  # time.perf_counter()
+    ended: float = 0.0
+
+
+def ingest_sources(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[Source | TabularSource],
+    landing_dir: Path,
+    loaded_at: datetime,
+    log: Callable[[str], None] = lambda _msg: None,
+    workers: int = INGEST_WORKERS,
+):
+    """Load several sources at once, `workers` at a time, each on its own DuckDB cursor of `con` (one writer
+    process, one transaction per file as in `ingest_source`); yields a SourceLoad as each source finishes.
+
+    The largest sources (by bytes of landing files) start first, so that the last to finish is a small one.
+    A file's bytes are claimed once across all sources (`SeenFiles`). A source that raises does not stop the
+    others: its SourceLoad carries the exception."""
+    ensure_raw_schema(con)
+    for source in sources:  # the catalog is written here, before the threads start (no write-write conflict)
+        ensure_raw_schema(con, source)
+    seen = SeenFiles.of(con)
+
+    def size(source) -> int:
+        return sum(p.stat().st_size for p in source.files(landing_dir))
+
+    def run(source) -> SourceLoad:
+        done = SourceLoad(source.name, started=time.perf_counter())
+        cur = con.cursor()
+        try:
+            done.report = ingest_source(cur, source, landing_dir, loaded_at, log=log, seen=seen)
+            done.violations = conservation_violations(cur, source.name)
+            done.table_rows = cur.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
+        except Exception as exc:  # reported by the caller, per source
+            done.error = exc
+        finally:
+            cur.close()
+            done.ended = time.perf_counter()
+        return done
+
+    ordered = sorted(sources, key=size, reverse=True)
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ingest") as pool:
+        futures = [pool.submit(run, source) for source in ordered]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def _fingerprint(path: Path, bulk) -> tuple[str, tuple[str, int] | None]:
