@@ -182,7 +182,7 @@ def ingest_source(
         if is_tabular:
             _ingest_tabular(con, source, chunk, loaded_at, report, log, tmp_dir)
         elif bulk is not None:
-            left.extend(_ingest_bulk(con, source, chunk, loaded_at, report, log))
+            left.extend(_ingest_bulk(con, source, chunk, loaded_at, report, log, tmp_dir))
         else:
             left.extend(chunk)
 
@@ -266,7 +266,7 @@ def ingest_sources(
         try:
             done.report = ingest_source(cur, source, landing_dir, loaded_at, log=log, seen=seen)
             done.violations = conservation_violations(cur, source.name)
-            done.table_rows = cur.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
+            done.table_rows = cur.execute(f"select count(*) from raw.{source.name}").fetchall()[0][0]
         except Exception as exc:  # reported by the caller, per source
             done.error = exc
         finally:
@@ -608,7 +608,9 @@ def _load_tabular_batch(
         con.unregister("_files")
 
 
-def _ingest_bulk(con, source: Source, pending: list[_Pending], loaded_at, report, log) -> list[_Pending]:
+def _ingest_bulk(
+    con, source: Source, pending: list[_Pending], loaded_at, report, log, tmp_dir: Path | None = None
+) -> list[_Pending]:
     """Load the files in the plain shape with DuckDB's JSON reader (source.bulk); return the files left
     for the Python parser: those in another shape, those DuckDB cannot read, and those with a row the
     bulk SQL does not vouch for (the parser then names what is wrong)."""
@@ -624,7 +626,7 @@ def _ingest_bulk(con, source: Source, pending: list[_Pending], loaded_at, report
     while batches:
         batch = batches.pop(0)
         try:
-            results, rejected = _load_bulk_batch(con, source, batch, loaded_at)
+            results, rejected = _load_bulk_batch(con, source, batch, loaded_at, tmp_dir)
         except (duckdb.InvalidInputException, duckdb.ConversionException):  # the data, not the SQL
             if len(batch) == 1:
                 left.append(batch[0][0])
@@ -640,7 +642,54 @@ def _ingest_bulk(con, source: Source, pending: list[_Pending], loaded_at, report
     return sorted(left, key=lambda f: (f.export_time, f.path.as_posix()))
 
 
-def _load_bulk_batch(con, source: Source, batch, loaded_at) -> tuple[list[FileReport], list[_Pending]]:
+CAT_FILE_BYTES = 1024 * 1024  # JSON-lines files up to this size are read concatenated (one read for many)
+
+
+def _read_json_lines_concatenated(
+    con, source: Source, files: list[tuple[_Pending, int]], tmp_dir: Path
+) -> bool:
+    """Create `_records` (_file, record columns…) from JSON-lines files in the plain shape (`n` records each)
+    written one after the other into one file and read once: DuckDB's JSON reader cost ~1.4 ms per file
+    opened (1,704 one-push track files: 2.4 s CPU in one multi-file read, 0.06 s concatenated). Records keep
+    the file's order, so the k-th file's records are the next n_k rows, named by a positional join. False
+    (nothing created) when the reader does not return exactly the records the shapes promised; the files are
+    then read as before, each under its own name."""
+    cat = tmp_dir / f"cat-{uuid.uuid4().hex}.jsonl"
+    try:
+        with open(cat, "wb") as out:
+            for f, _n in files:
+                data = f.path.read_bytes()
+                out.write(data)
+                if not data.endswith(b"\n"):
+                    out.write(b"\n")
+        con.execute(
+            f"create temp table _records_cat as select * from read_json({tabular.sql_str(cat.as_posix())}, "
+            f"format = 'newline_delimited', columns = {source.bulk.record_columns}, records = true, "
+            "maximum_object_size = 1073741824)"
+        )
+        total = con.execute("select count(*) from _records_cat").fetchall()[0][0]
+        if total != sum(n for _f, n in files):
+            return False
+        con.register(
+            "_cat_files",
+            pd.DataFrame({"_file": [f.path.as_posix() for f, _n in files], "_n": [n for _f, n in files]}),
+        )
+        try:
+            con.execute(
+                "create temp table _records as select p._file, c.* from _records_cat c "
+                "positional join (select _file from (select _file, unnest(range(_n)) from _cat_files)) p"
+            )
+        finally:
+            con.unregister("_cat_files")
+        return True
+    finally:
+        cat.unlink(missing_ok=True)
+        con.execute("drop table if exists _records_cat")
+
+
+def _load_bulk_batch(
+    con, source: Source, batch, loaded_at, tmp_dir: Path | None = None
+) -> tuple[list[FileReport], list[_Pending]]:
     files = pd.DataFrame(
         {
             "_file": [f.path.as_posix() for f, _fmt, _n in batch],
@@ -656,8 +705,21 @@ def _load_bulk_batch(con, source: Source, batch, loaded_at) -> tuple[list[FileRe
             con.execute(f"drop table if exists {table}")
         con.register("_files", files)
         created = False
+        lines = [(f, n) for f, fmt, n in batch if fmt == "newline_delimited"]
+        small = [(f, n) for f, n in lines if f.path.stat().st_size <= CAT_FILE_BYTES]
+        if (
+            tmp_dir is not None
+            and len(small) > 1
+            and _read_json_lines_concatenated(con, source, small, tmp_dir)
+        ):
+            created = True
+        else:
+            small = []
+        read_already = {id(f) for f, _n in small}
         for fmt in ("newline_delimited", "array"):
-            paths = [f.path.as_posix() for f, f_fmt, _n in batch if f_fmt == fmt]
+            paths = [
+                f.path.as_posix() for f, f_fmt, _n in batch if f_fmt == fmt and id(f) not in read_already
+            ]
             if not paths:
                 continue
             # records = true: every record is an object (the shape says so); the default ('auto') looked at
