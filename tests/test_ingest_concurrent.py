@@ -87,7 +87,7 @@ def test_every_source_at_once_loads_what_one_after_the_other_loads(zone, one_aft
     want = {name: (r.rows_loaded, r.rows_rejected) for name, r in reports.items()}
     assert got == want
     assert sum(n for n, _ in want.values()) > 10_000  # a real load, not an empty zone
-    assert sum(r.count("loaded") for r in reports.values()) > 100
+    assert sum(r.count("loaded") for r in reports.values()) > 80
     assert {name: load.table_rows for name, load in loads.items()} == {
         n: r.rows_loaded for n, r in reports.items()
     }
