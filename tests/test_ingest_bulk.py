@@ -325,3 +325,21 @@ def test_miniprogram_bulk_path_equals_the_parser(tmp_path):
                                 "deliveries_null", "delivery_null", "express_info_null", "express_id_missing",
                                 "express_id_text", "express_no_number"])  # fmt: skip
     assert len(parser["rejected"]) >= 15
+
+
+def test_small_json_lines_files_are_read_in_one_concatenated_read(tmp_path):
+    """Several small JSON-lines files in one DuckDB read: each record keeps its own file and its position."""
+    from pipelines.ingest import _Pending, _read_json_lines_concatenated
+
+    files = []
+    for k, (n, final_newline) in enumerate([(2, True), (1, False), (3, True)]):
+        lines = [_line(_push(nu=f"SF{k}00{i}")) for i in range(n)]
+        _write(tmp_path, f"tracks/p{k}.jsonl", "\n".join(lines) + ("\n" if final_newline else ""))
+        path = tmp_path / f"tracks/p{k}.jsonl"
+        assert plain_json_shape(path.read_bytes()) == ("newline_delimited", n)
+        files.append((_Pending(path, path.name, str(k), LOADED_AT), n))
+    with duckdb.connect() as con:
+        assert _read_json_lines_concatenated(con, SOURCES["tracks"], files, tmp_path)
+        got = con.execute("select _file, lastResult.nu from _records order by rowid").fetchall()
+    assert got == [(f.path.as_posix(), f"SF{k}00{i}") for k, (f, n) in enumerate(files) for i in range(n)]
+    assert list(tmp_path.glob("cat-*")) == []  # the concatenated file is removed

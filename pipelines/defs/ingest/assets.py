@@ -1,11 +1,15 @@
-"""One asset per landing source: new files -> raw.<source>, bad rows -> raw.rejected_rows."""
+"""One asset per landing source: new files -> raw.<source>, bad rows -> raw.rejected_rows.
+
+The source assets are one multi-asset (one step): the selected sources load concurrently in one process
+(`pipelines.ingest.ingest_sources`), each source's materialisation and conservation check reported as it
+finishes."""
 
 from datetime import datetime
 
 import dagster as dg
 import duckdb
 
-from pipelines.ingest import IngestReport, conservation_violations, ensure_raw_schema, ingest_source
+from pipelines.ingest import IngestReport, ensure_raw_schema, ingest_sources
 from pipelines.sources.common import Source
 from pipelines.sources.registry import SOURCES
 
@@ -25,60 +29,91 @@ def _ingest_metadata(report: IngestReport) -> dict:
     }
 
 
-def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=source.name,
-        key_prefix="raw",
-        group_name="ingest",
-        description=source.description,
-        pool=WAREHOUSE_POOL,
-        kinds={"python", "duckdb"},
-        owners=["team:data-engineering"],
-        check_specs=[
-            dg.AssetCheckSpec(
-                "rows_conserved",
-                asset=dg.AssetKey(["raw", source.name]),
-                description="Per file: rows read = rows in the raw table + rows in raw.rejected_rows.",
-                blocking=True,
-            )
-        ],
-    )
-    def _asset(context: dg.AssetExecutionContext, orderlens: OrderlensConfig) -> dg.MaterializeResult:
-        settings = orderlens.settings()
-        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(settings.warehouse_path)) as con:
-            report = ingest_source(con, source, settings.landing_dir, datetime.now(), log=context.log.info)
-            violations = conservation_violations(con, source.name)
-            table_rows = con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
-        for failed in report.failed:
-            context.log.error(f"{failed.source_file}: whole file rejected: {failed.error}")
-        return dg.MaterializeResult(
-            metadata={**_ingest_metadata(report), "dagster/row_count": table_rows},
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name="rows_conserved",
-                    passed=not violations,
-                    metadata={
-                        "files_off": dg.MetadataValue.md(
-                            "\n".join(
-                                f"- `{f}`: read {r}, in raw {a}, rejected {b}" for f, r, a, b in violations
-                            )
-                            or "none"
-                        )
-                    },
-                )
-            ],
+CHECK = "rows_conserved"
+
+
+def _key(source: Source) -> dg.AssetKey:
+    return dg.AssetKey(["raw", source.name])
+
+
+@dg.multi_asset(
+    name="ingest_landing",
+    specs=[
+        dg.AssetSpec(
+            _key(source),
+            description=source.description,
+            group_name="ingest",
+            kinds={"python", "duckdb"},
+            owners=["team:data-engineering"],
+            skippable=True,  # a source that raised is not materialised; the step then fails
         )
-
-    return _asset
-
-
-ingest_assets = [build_ingest_asset(source) for source in SOURCES.values()]
+        for source in SOURCES.values()
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK,
+            asset=_key(source),
+            description="Per file: rows read = rows in the raw table + rows in raw.rejected_rows.",
+            blocking=True,
+        )
+        for source in SOURCES.values()
+    ],
+    # one asset per source, loaded together in one step: the sources run concurrently on cursors of one
+    # DuckDB connection (one writer process; the warehouse pool lets one such step at a time). A selection
+    # of some sources (a UI subset, the landing sensor's request) loads just those.
+    can_subset=True,
+    pool=WAREHOUSE_POOL,
+    description="Every landing source (or the selected ones) into raw.<source>, the sources loading concurrently.",
+)
+def ingest_landing(context: dg.AssetExecutionContext, orderlens: OrderlensConfig):
+    settings = orderlens.settings()
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    selected = [s for s in SOURCES.values() if _key(s) in context.selected_asset_keys]
+    failures: list[str] = []
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        loads = ingest_sources(con, selected, settings.landing_dir, datetime.now(), log=context.log.info)
+        for load in loads:
+            if load.error is not None:
+                context.log.error(f"{load.source}: ingest stopped: {load.error!r}")
+                failures.append(f"{load.source}: {load.error}")
+                continue
+            report = load.report
+            for failed in report.failed:
+                context.log.error(f"{failed.source_file}: whole file rejected: {failed.error}")
+            context.log.info(
+                f"{load.source}: {report.rows_loaded} rows loaded, {report.rows_rejected} rejected, "
+                f"{report.count('loaded')} files in {load.ended - load.started:.1f} s"
+            )
+            yield dg.MaterializeResult(
+                asset_key=_key(SOURCES[load.source]),
+                metadata={**_ingest_metadata(report), "dagster/row_count": load.table_rows},
+                check_results=[
+                    dg.AssetCheckResult(
+                        asset_key=_key(SOURCES[load.source]),
+                        check_name=CHECK,
+                        passed=not load.violations,
+                        metadata={
+                            "files_off": dg.MetadataValue.md(
+                                "\n".join(
+                                    f"- `{f}`: read {r}, in raw {a}, rejected {b}"
+                                    for f, r, a, b in load.violations
+                                )
+                                or "none"
+                            )
+                        },
+                    )
+                ],
+            )
+    if failures:
+        raise dg.Failure(
+            description="ingest stopped for " + "; ".join(failures),
+            metadata={"sources": dg.MetadataValue.json([f.split(":")[0] for f in failures])},
+        )
 
 
 @dg.asset(
     key=["raw", "rejected_rows"],
-    deps=[a.key for a in ingest_assets]
+    deps=[_key(source) for source in SOURCES.values()]
     + [dg.AssetKey(["raw", "bank_receipts"]), dg.AssetKey(["raw", "receipt_corrections"])],
     group_name="ingest",
     description="Audit of every input row that could not be loaded (written by the ingest assets).",
