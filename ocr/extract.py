@@ -208,6 +208,14 @@ def _side_order(line: str, layout: Layout) -> list[str] | None:
             i = norm.find(_norm_label(header)[:2])  # 付款 / 收款
         if i >= 0:
             found.append((i, side))
+    tokens = [_norm_label(t) for t in line.split()]
+    if len(found) == 1 and len(layout.side_headers) == 2 and len(tokens) == 2:
+        # one header misread by one character (收藏人 付款人): the other word is the other side's header
+        i, side = found[0]
+        header, other = next((h, s) for h, s in layout.side_headers.items() if s != side)
+        j = 0 if i < len(tokens[0]) else 1  # the word the header was found in
+        if _lev(tokens[1 - j], _norm_label(header)) <= 1:
+            return [side, other] if j == 0 else [other, side]
     if len(found) < 2:
         return None
     return [side for _, side in sorted(found)]

@@ -70,6 +70,7 @@ class _PagePlan:
     segs: list[list[_Seg]] = field(default_factory=list)
     layout: Layout | None = None
     confs: list[float] = field(default_factory=list)
+    by_rows: bool = False  # label chunks named from the layout's rows (not read)
 
 
 def _crop(img: Image.Image, x0: int, y0: int, x1: int, y1: int) -> Image.Image:
@@ -143,7 +144,7 @@ def _reread_labels(plans: list[_PagePlan]) -> None:
     jobs: list[tuple[str, Image.Image, object]] = []
     configs: dict[str, str] = {}
     for k, plan in enumerate(plans):
-        if plan.layout is None:
+        if plan.layout is None or plan.by_rows:
             continue
         labels = list(plan.layout.labels)
         segs = [(b, seg) for b, row in enumerate(plan.segs) for seg in row if seg.kind == "label"]
@@ -165,11 +166,10 @@ def _reread_labels(plans: list[_PagePlan]) -> None:
         return
     lang, cfg = READERS["label"]
     readers = {key: (lang, f"{cfg} -c tessedit_char_whitelist={chars}") for key, chars in configs.items()}
-    for (k, seg, before), text, confs in _run(jobs, readers):
+    for (k, seg, before), text, _confs in _run(jobs, readers):
         after = _label_of(text, plans[k].layout)
         if after is not None and after != before:
             seg.text = text
-            plans[k].confs.extend(confs)
 
 
 def _side_pair(row: list[_Seg], layout: Layout) -> str | None:
@@ -186,12 +186,52 @@ def _side_pair(row: list[_Seg], layout: Layout) -> str | None:
     return None
 
 
+def _label_width(label: str) -> float:
+    """Expected width of a printed ``label：`` in text heights: a CJK character ~1, a bracket or a hyphen
+    ~0.45, the colon ~0.4 (measured on the rendered receipts: 付款人户名： 5.3, 金额(大写)： 5.2)."""
+    cjk = sum(1 for ch in label if "\u4e00" <= ch <= "\u9fff")
+    return 0.98 * cjk + 0.45 * (len(label) - cjk) + 0.4
+
+
+def _fit_rows(plan: _PagePlan, layout: Layout) -> bool:
+    """Name the label chunks of a page from the layout's printed rows, without reading them: the page's
+    lines that hold label chunks must be the layout's rows one for one, with as many labels each, and
+    every label chunk about as wide as its label. True when they fit (the chunks' text is then the
+    label), False when anything differs (the labels are then read)."""
+    if not layout.rows:
+        return False
+    found = [
+        (band, [seg for seg in row if seg.kind == "label"])
+        for band, row in zip(plan.bands, plan.segs, strict=True)
+    ]
+    found = [(band, segs) for band, segs in found if segs]
+    if len(found) != len(layout.rows):
+        return False
+    for (band, segs), labels in zip(found, layout.rows, strict=True):
+        if len(segs) != len(labels):
+            return False
+        for seg, label in zip(segs, labels, strict=True):
+            want = _label_width(label)
+            if abs((seg.x1 - seg.x0) / band.height - want) > ROW_FIT_TOLERANCE * want + 0.45:
+                return False
+    for (_band, segs), labels in zip(found, layout.rows, strict=True):
+        for seg, label in zip(segs, labels, strict=True):
+            seg.text = f"{label}："
+    return True
+
+
+ROW_FIT_TOLERANCE = (
+    0.15  # relative (+ 0.45 text heights) difference allowed between a label chunk's width and its label's
+)
+
+
 def read_fields(images: list[Image.Image]) -> list[dict | None]:
     """Per prepared image ``{"text", "confidence"}`` read field by field, or None where the layout was
     not recognised from the labels (the caller reads that page whole)."""
     plans = [_PagePlan(img, segment(np.asarray(img.convert("L")))) for img in images]
-    # pass 1: labels and line openings
-    jobs: list[tuple[str, Image.Image, object]] = []
+    # pass 1: line openings (title, CCB side headers, footer) and, kept aside, the label chunks
+    openings: list[tuple[str, Image.Image, object]] = []
+    labels: dict[int, list[tuple[str, Image.Image, object]]] = {}
     for k, plan in enumerate(plans):
         for b, band in enumerate(plan.bands):
             row: list[_Seg] = []
@@ -202,26 +242,40 @@ def read_fields(images: list[Image.Image]) -> list[dict | None]:
                 if chunk.colon and not prev_colon:  # a label never follows a label directly
                     x0 = max(chunk.x0, chunk.x1 - span)
                     seg = _Seg(chunk.x0, chunk.x1, "label", truncated=x0 > chunk.x0)
-                    jobs.append(("label", _crop(plan.img, x0, band.y0, chunk.x1, band.y1), (k, b, len(row))))
+                    crop = _crop(plan.img, x0, band.y0, chunk.x1, band.y1)
+                    labels.setdefault(k, []).append(("label", crop, (k, b, len(row))))
                 elif chunk.may_label and not prev_colon:
                     if chunk.x1 - chunk.x0 < 0.3 * h:  # a rule's remnant, a speck
                         prev_colon = False
                         continue
                     x1 = min(chunk.x1, chunk.x0 + OPENING_SPAN * h)
                     seg = _Seg(chunk.x0, chunk.x1, "raw", truncated=x1 < chunk.x1)
-                    jobs.append(("label", _crop(plan.img, chunk.x0, band.y0, x1, band.y1), (k, b, len(row))))
+                    openings.append(
+                        ("label", _crop(plan.img, chunk.x0, band.y0, x1, band.y1), (k, b, len(row)))
+                    )
                 else:
                     seg = _Seg(chunk.x0, chunk.x1, "value")
                 row.append(seg)
                 prev_colon = chunk.colon
             plan.segs.append(row)
-    for (k, b, i), text, confs in _run(jobs):
+    for (k, b, i), text, _confs in _run(openings):
         plans[k].segs[b][i].text = text
-        plans[k].confs.extend(confs)
-    # layout from the labels and line openings
+    # the layout from the title; its printed rows name the label chunks where they fit, the labels of the
+    # other pages are read (and the layout detected again from labels and openings)
+    unread: list[tuple[str, Image.Image, object]] = []
+    for k, plan in enumerate(plans):
+        head = "\n".join(" ".join(s.text for s in row if s.kind == "raw") for row in plan.segs)
+        layout = X.detect_layout(head)
+        if layout is not None and _fit_rows(plan, layout):
+            plan.layout, plan.by_rows = layout, True
+        else:
+            unread.extend(labels.get(k, []))
+    for (k, b, i), text, _confs in _run(unread):
+        plans[k].segs[b][i].text = text
     for plan in plans:
-        head = "\n".join(" ".join(s.text for s in row if s.kind != "value") for row in plan.segs)
-        plan.layout = X.detect_layout(head)
+        if not plan.by_rows:
+            head = "\n".join(" ".join(s.text for s in row if s.kind != "value") for row in plan.segs)
+            plan.layout = X.detect_layout(head)
     _reread_labels(plans)
     jobs = []
     for k, plan in enumerate(plans):

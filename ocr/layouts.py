@@ -27,6 +27,10 @@ class Layout:
     id_patterns: dict[str, str] = field(default_factory=dict)
     # how to read a field's value (a key of ocr.fieldread.READERS) where this bank differs from FIELD_READERS
     readers: dict[str, str | None] = field(default_factory=dict)
+    # the labels as printed, line by line (top to bottom, left to right; lines without a label left
+    # out): the field reader matches the label chunks it finds in the pixels to these lines and reads
+    # no label text when they fit (empty: every label is read)
+    rows: tuple[tuple[str, ...], ...] = ()
 
     def reader(self, fld: str | None) -> str | None:
         """Key of ocr.fieldread.READERS for the value of ``fld`` (None: not read)."""
@@ -59,6 +63,17 @@ ICBC = Layout(
     },
     signature=("付款人户名", "收款人户名", "金额(大写)"),
     id_patterns={"receipt_no": r"\d{16}", "txn_serial": r"[A-Z]{2}\d{18}"},
+    rows=(
+        ("日期", "回单编号"),
+        ("付款人户名", "收款人户名"),
+        ("付款人账号", "收款人账号"),
+        ("付款人开户行", "收款人开户行"),
+        ("币种", "小写"),
+        ("金额(大写)",),
+        ("用途",),
+        ("流水号", "摘要"),
+        ("打印次数",),
+    ),
 )
 
 CCB = Layout(
@@ -82,6 +97,18 @@ CCB = Layout(
     side_headers={"付款人": "payer", "收款人": "payee"},
     signature=("凭证号", "全称", "大写金额"),
     id_patterns={"receipt_no": r"\d{9}", "txn_serial": r"\d{8}-\d{10}"},
+    rows=(
+        ("日期", "凭证号"),
+        ("账户明细编号-交易流水号",),
+        ("全称", "全称"),
+        ("账号", "账号"),
+        ("开户行", "开户行"),
+        ("大写金额",),
+        ("小写金额",),
+        ("用途",),
+        ("摘要",),
+        ("打印次数",),
+    ),
 )
 
 CMB = Layout(
@@ -105,6 +132,24 @@ CMB = Layout(
     },
     signature=("交易流水", "交易金额(小写)", "付款开户行"),
     id_patterns={"receipt_no": r"\d{20}", "txn_serial": r"[A-Z]\d{12}"},
+    rows=tuple(
+        (label,)
+        for label in (
+            "交易日期",
+            "业务类型",
+            "交易流水",
+            "收款账号",
+            "收款人",
+            "付款账号",
+            "付款人",
+            "付款开户行",
+            "交易金额(小写)",
+            "交易金额(大写)",
+            "交易摘要",
+            "用途",
+            "回单编号",
+        )
+    ),
 )
 
 LAYOUTS: tuple[Layout, ...] = (ICBC, CCB, CMB)

@@ -107,7 +107,7 @@ def test_review_reasons():
     assert r["needs_review"] and not r["amount_in_words_ok"]
     assert "大写金额与小写金额不符 (words say 6,400.00, figure 6,040.00)" in r["review_reason"]
     r = parse_text(CMB_TEXT, confidence=61)
-    assert r["needs_review"] and "low OCR confidence 61 < 75" in r["review_reason"]
+    assert r["needs_review"] and "low OCR confidence 61 < 65" in r["review_reason"]
     r = parse_text(CMB_TEXT.replace("回单编号: 2026011200457123O001", ""), confidence=90)
     assert r["needs_review"] and "no receipt number found" in r["review_reason"]
     assert r["receipt_ref"].startswith("sha256:")

@@ -15,10 +15,10 @@ from PIL import Image, ImageDraw
 from ocr import parse_reading, parse_text
 from ocr.core import read_batch
 from ocr.extract import fit_id
-from ocr.fieldread import _Seg, _side_pair, read_fields
-from ocr.layouts import CCB, CMB, ICBC
+from ocr.fieldread import _fit_rows, _PagePlan, _Seg, _side_pair, read_fields
+from ocr.layouts import CCB, CMB, ICBC, LAYOUTS
 from ocr.preprocess import load_file, preprocess
-from ocr.regions import band_chunks, segment, text_bands
+from ocr.regions import Band, band_chunks, segment, text_bands
 from tests.receipt_samples import sample_receipt
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
@@ -109,6 +109,61 @@ def test_layout_readers_are_declared():
     assert CMB.reader(None) is None and CMB.reader("purpose") == "text"
 
 
+def test_layout_rows_are_printed_labels():
+    for lay in LAYOUTS:
+        printed = [label for row in lay.rows for label in row]
+        assert printed and set(printed) <= set(lay.labels), lay.bank  # every printed label means a field
+        assert all(1 <= len(row) <= 2 for row in lay.rows), lay.bank
+
+
+def _plan(rows: list[list[tuple[str, float]]], h: int = 30) -> _PagePlan:
+    """A page of label chunks (kind, width in text heights), one band per row, each label followed by
+    a value chunk; a title line without label first."""
+    bands, segs = [Band(0, h, ())], [[_Seg(500, 700, "raw", text="中国工商银")]]
+    for i, row in enumerate(rows, 1):
+        bands.append(Band(2 * i * h, 2 * i * h + h, ()))
+        line, x = [], 60
+        for kind, width in row:
+            line.append(_Seg(x, x + round(width * h), kind))
+            line.append(_Seg(x + round(width * h) + 20, x + round(width * h) + 300, "value"))
+            x += 740
+        segs.append(line)
+    return _PagePlan(Image.new("L", (1600, 800), 255), bands, segs)
+
+
+def test_fit_rows_names_labels_only_when_every_row_fits():
+    widths = [[("label", 0.98 * len(label) + 0.4) for label in row] for row in CMB.rows]
+    plan = _plan(widths)
+    assert _fit_rows(plan, CMB) is True
+    named = [seg.text for row in plan.segs for seg in row if seg.kind == "label"]
+    assert named == [f"{row[0]}：" for row in CMB.rows]
+    assert _fit_rows(_plan(widths), ICBC) is False  # another layout's rows: 13 single labels, not 9 rows
+    missing = _plan(widths[:5] + widths[6:])  # one label's colon not found (under a seal)
+    assert _fit_rows(missing, CMB) is False
+    assert all(seg.text == "" for row in missing.segs for seg in row if seg.kind == "label")  # none named
+    wide = [list(r) for r in widths]
+    wide[3] = [("label", 7.3)]  # a value glued to its label: the chunk is far wider than 收款账号：
+    assert _fit_rows(_plan(wide), CMB) is False
+    extra = [list(r) for r in widths]
+    extra[2] = [("label", 4.3), ("label", 4.3)]  # a second colon on one line
+    assert _fit_rows(_plan(extra), CMB) is False
+
+
+def test_side_headers_one_misread():
+    text = """中国建设银
+日期： 2026-01-01 凭证号： 824244834
+账户明细编号-交易流水号： 20260101-7824244834
+收藏人 付款人
+全称： 杭州橙镜电子商务有限公司 全称： 杭州卓越宠物用品有限公司
+账号： 33050161712700000587 账号： 6214290511145348
+小写金额： ¥57,441.35"""
+    r = parse_text(text)  # 收藏人 is one glyph off 收款人: the left block is the payee's
+    assert (r["payer_name"], r["payer_account"]) == ("杭州卓越宠物用品有限公司", "6214290511145348")
+    assert (r["payee_name"], r["payee_account"]) == ("杭州橙镜电子商务有限公司", "33050161712700000587")
+    unsure = parse_text(text.replace("收藏人", "收藏单"))  # two glyphs off: no guess, left to right
+    assert unsure["payer_account"] == "33050161712700000587"
+
+
 # --- real tesseract on rendered receipts -----------------------------------------------------------------
 
 
@@ -195,3 +250,37 @@ def test_unknown_payer_kept_as_read_and_flagged():
     assert unknown["needs_review"] is True
     assert unknown["review_reason"] == "payer name '深圳未知科技有限公司' is not a known party (kept as read)"
     assert parse_text(text.replace("成都华诚贸易有限公词", "深圳未知科技有限公司"))["needs_review"] is False
+
+
+def test_labels_named_from_rows_read_like_labels_read(rendered, monkeypatch):
+    """On clean renders every page's label chunks fit its layout's rows (no label is read); reading the
+    labels instead (the path of a page whose rows do not fit) gives the same record."""
+    import ocr.fieldread as F
+
+    fits: list[bool] = []
+    real = F._fit_rows
+
+    def spy(plan, layout):
+        fits.append(real(plan, layout))
+        return fits[-1]
+
+    monkeypatch.setattr(F, "_fit_rows", spy)
+    paths = [str(p) for _, p in rendered]
+    by_rows = read_batch(paths)
+    assert fits == [True, True, True]
+    monkeypatch.setattr(F, "_fit_rows", lambda plan, layout: False)
+    read = read_batch(paths)
+    keys = (
+        "bank",
+        "receipt_no",
+        "txn_serial",
+        "txn_date",
+        "payer_account",
+        "payee_account",
+        "amount",
+        "order_nos",
+    )
+    for (rec, p), a, b in zip(rendered, by_rows, read, strict=True):
+        ra, rb = parse_reading(a), parse_reading(b)
+        assert {k: ra[k] for k in keys} == {k: rb[k] for k in keys}, (p.name, a["text"], b["text"])
+        assert ra["payer_name"] == rb["payer_name"] == rec["payer_name"], (a["text"], b["text"])
