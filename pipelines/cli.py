@@ -63,7 +63,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"landing   {settings.landing_dir}")
     print(f"warehouse {settings.warehouse_path}")
     print(f"as_of     {settings.as_of_text}")
-    summary = run_all(settings, log_level=args.log_level)
+    full_refresh = getattr(args, "full_refresh", False)
+    if full_refresh:
+        print("dbt       --full-refresh (incremental models rebuilt from scratch)")
+    summary = run_all(settings, log_level=args.log_level, full_refresh=full_refresh)
     _print_summary(summary)
     return 0 if summary.success else 1
 
@@ -259,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                      help="Dagster step log level (default WARNING; INFO shows per-file progress)")  # fmt: skip
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild dbt's incremental models from scratch (dbt build --full-refresh); normally a run "
+        "recomputes only what the newly loaded files change (docs/incremental.md)",
+    )
     run.set_defaults(func=cmd_run)
 
     gen = sub.add_parser(

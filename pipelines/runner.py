@@ -31,6 +31,8 @@ class RunSummary:
     alerts_delivered: dict[str, int] = field(default_factory=dict)  # channel -> alerts delivered by this run
     alerts_undelivered: int = 0
     errors: list[str] = field(default_factory=list)
+    # Dagster step key -> wall seconds from the step's start to its end (ingest per source, the dbt step...)
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def export_settings(settings: Settings) -> None:
@@ -77,13 +79,14 @@ def ensure_dbt_manifest() -> bool:
 SETTINGS_ENV = ("ORDERLENS_LANDING", "ORDERLENS_WAREHOUSE", "ORDERLENS_PUBLISHED", "ORDERLENS_AS_OF")
 
 
-def run_all(settings: Settings, log_level: str = "INFO") -> RunSummary:
+def run_all(settings: Settings, log_level: str = "INFO", full_refresh: bool = False) -> RunSummary:
     """Run every asset in-process with these settings. The ORDERLENS_* variables the steps read are set for
     the run only and restored afterwards, so a second run in the same process (tests, notebooks) that
-    leaves, say, the published folder to its default does not inherit the first run's."""
+    leaves, say, the published folder to its default does not inherit the first run's.
+    `full_refresh`: dbt rebuilds its incremental models from scratch (`dbt build --full-refresh`)."""
     saved = {name: os.environ.get(name) for name in SETTINGS_ENV}
     try:
-        return _run_all(settings, log_level)
+        return _run_all(settings, log_level, full_refresh)
     finally:
         for name, value in saved.items():
             if value is None:
@@ -92,7 +95,7 @@ def run_all(settings: Settings, log_level: str = "INFO") -> RunSummary:
                 os.environ[name] = value
 
 
-def _run_all(settings: Settings, log_level: str) -> RunSummary:
+def _run_all(settings: Settings, log_level: str, full_refresh: bool = False) -> RunSummary:
     import dagster as dg
 
     from .definitions import load_definitions
@@ -111,7 +114,10 @@ def _run_all(settings: Settings, log_level: str) -> RunSummary:
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config={
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+            "ops": {"orderlens_dbt_models": {"config": {"full_refresh": full_refresh}}},
+        },
     )
     summary = RunSummary(success=result.success, seconds=time.monotonic() - started)
     for event in result.get_asset_materialization_events():
@@ -141,6 +147,15 @@ def _run_all(settings: Settings, log_level: str) -> RunSummary:
             summary.warned_checks.append(name)
         else:
             summary.failed_checks.append(name)
+    started_at: dict[str, float] = {}
+    for entry in instance.all_logs(result.run_id):
+        event = entry.dagster_event
+        if event is None or not event.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            started_at[event.step_key] = entry.timestamp
+        elif (event.is_step_success or event.is_step_failure) and event.step_key in started_at:
+            summary.step_seconds[event.step_key] = entry.timestamp - started_at[event.step_key]
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data

@@ -36,13 +36,22 @@ class OrderlensTranslator(DagsterDbtTranslator):
         return owners
 
 
+class DbtBuildConfig(dg.Config):
+    """Run configuration of the dbt step (Dagster launchpad, or `orderlens run --full-refresh`)."""
+
+    full_refresh: bool = False  # rebuild the incremental models from scratch (dbt build --full-refresh)
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=OrderlensTranslator(),
     pool=WAREHOUSE_POOL,
 )
-def orderlens_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, orderlens: OrderlensConfig):
+def orderlens_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, orderlens: OrderlensConfig, config: DbtBuildConfig
+):
     settings = orderlens.settings()
     dbt_vars = json.dumps({"as_of": settings.as_of_text})
-    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
+    args = ["build", "--vars", dbt_vars] + (["--full-refresh"] if config.full_refresh else [])
+    yield from dbt.cli(args, context=context).stream()

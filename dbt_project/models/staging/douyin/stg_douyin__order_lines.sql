@@ -1,6 +1,12 @@
 -- Materialised as a table, not a view like the rest of staging: its dedup windows ran again for each of
 -- its readers (the two unions, dim_order_receivers) and data tests; as a table once (issue 6, bench/RESULTS.md).
-{{ config(materialized='table') }}
+-- Incremental (issue 11): a run recomputes only the orders in a file loaded since the last build (the
+-- latest export of each still wins); a table on Spark (docs/incremental.md).
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='delete+insert',
+    unique_key='order_no',
+) }}
 
 -- 抖店 order lines, current state: for each order the lines of its latest export
 -- (latest wins, by export time then load time), each 子订单 once.
@@ -9,6 +15,7 @@ with
 source as (
 
     select * from {{ source('raw', 'orders_douyin') }}
+    {{ changed_keys_filter('order_no', source('raw', 'orders_douyin')) }}
 
 ),
 
@@ -67,7 +74,8 @@ final as (
         shipped_at,
         _source_file,
         _row_number,
-        _export_time
+        _export_time,
+        _loaded_at
     from latest
     where line_rank = 1
 

@@ -1,6 +1,12 @@
 -- Materialised as a table, not a view like the rest of staging: five models and a dozen data tests read it
 -- (bench/RESULTS.md). The pushes and their ranking come from stg_tracks__pushes (computed once).
-{{ config(materialized='table') }}
+-- Incremental (issue 11): a run recomputes only the tracking numbers with a push loaded since the last build;
+-- a table on Spark (docs/incremental.md).
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='delete+insert',
+    unique_key='tracking_no',
+) }}
 
 -- One row per tracking number, from its latest push: carrier, latest 快递100 state, newest and first
 -- node time, and signed_at = the time of the first node with state 3 (签收). A number whose pushes
@@ -10,12 +16,14 @@ with
 nodes as (
 
     select * from {{ ref('stg_tracks__track_nodes') }}
+    {{ changed_keys_filter('tracking_no', ref('stg_tracks__pushes')) }}
 
 ),
 
 pushes as (
 
     select * from {{ ref('stg_tracks__pushes') }}
+    {{ changed_keys_filter('tracking_no', ref('stg_tracks__pushes')) }}
 
 ),
 
@@ -53,7 +61,8 @@ final as (
         coalesce(s.nodes, 0) as nodes,
         p.pushes,
         p._source_file,
-        p._export_time
+        p._export_time,
+        p._loaded_at
     from pushes as p
     left join node_summary as s
         on s.tracking_no = p.tracking_no

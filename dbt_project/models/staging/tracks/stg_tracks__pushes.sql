@@ -1,6 +1,12 @@
 -- Materialised as a table: the latest-push choice that stg_tracks__track_nodes and stg_tracks__parcels both
 -- need, computed once on the pushes (1 row per push) instead of a window over every raw node row.
-{{ config(materialized='table') }}
+-- Incremental (issue 11): a run recomputes only the tracking numbers with a push loaded since the last build
+-- (all of their pushes, for the ranking and the count); a table on Spark (docs/incremental.md).
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='delete+insert',
+    unique_key='tracking_no',
+) }}
 
 -- 快递100 pushes: one row per push (the raw table repeats the push's fields on each of its nodes), with
 -- push_rank = 1 for the latest push of its tracking number and pushes = how many pushes the number has.
@@ -11,6 +17,7 @@ with
 source as (
 
     select * from {{ source('raw', 'tracks') }}
+    {{ changed_keys_filter('tracking_no', source('raw', 'tracks')) }}
 
 ),
 

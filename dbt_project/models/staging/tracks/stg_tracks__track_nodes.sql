@@ -1,7 +1,13 @@
 -- Materialised as a table, not a view like the rest of staging: several models and a dozen data tests read
 -- it. The latest push is chosen on the pushes (stg_tracks__pushes, one row per push), then only its node
 -- rows are taken from raw: no window over the millions of wide node rows (bench/RESULTS.md, issue 6).
-{{ config(materialized='table') }}
+-- Incremental (issue 11): a run recomputes only the tracking numbers with a push loaded since the last build;
+-- a table on Spark (docs/incremental.md).
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='delete+insert',
+    unique_key='tracking_no',
+) }}
 
 -- 快递100 track nodes, current state: for each tracking number the nodes of its latest push only
 -- (a later push carries the whole history and supersedes the earlier ones). The latest push is the
@@ -12,6 +18,7 @@ with
 source as (
 
     select * from {{ source('raw', 'tracks') }}
+    {{ changed_keys_filter('tracking_no', source('raw', 'tracks')) }}
 
 ),
 
@@ -56,7 +63,8 @@ final as (
         _source_file,
         _row_number,
         push_index,
-        _export_time
+        _export_time,
+        _loaded_at
     from latest_nodes
 
 )

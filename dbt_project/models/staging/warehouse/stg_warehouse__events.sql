@@ -1,6 +1,12 @@
 -- Materialised as a table, not a view like the rest of staging: several models and data tests read it
 -- (bench/RESULTS.md).
-{{ config(materialized='table') }}
+-- Incremental (issue 11): a run recomputes only the orders with an event loaded since the last build (all of
+-- their events: a repeated event is always of one order); a table on Spark (docs/incremental.md).
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='delete+insert',
+    unique_key='order_key',
+) }}
 
 -- Warehouse log events. An event logged in several files (a re-exported log) is kept once, from the
 -- latest file; identical rows within one file are distinct events (two units scanned) and all stay.
@@ -12,6 +18,7 @@ with
 source as (
 
     select * from {{ source('raw', 'warehouse_log') }}
+    {{ changed_keys_filter('order_no', source('raw', 'warehouse_log')) }}
 
 ),
 
@@ -88,7 +95,8 @@ final as (
         remark,
         _source_file,
         _row_number,
-        _export_time
+        _export_time,
+        _loaded_at
     from latest
 
 )
