@@ -53,7 +53,7 @@ run: demo
 	$(PY) -m pipelines.serve
 
 test: install dbt-parse
-	@rc=0; $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests for this selection"; exit 0; fi; exit $$rc
 
 lint: venv

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -47,24 +48,31 @@ def dbt_manifest(tmp_path_factory) -> Path:
     return target / "manifest.json"
 
 
-# Under pytest-xdist (`make test` runs `-n auto --dist loadgroup`), tests are spread over workers by group.
-# Every module is one group, so a module-scoped pipeline run happens once; a module whose tests use one of these
-# session-scoped runs joins that run's group, so the run happens once too (on the worker that has the group).
+# Under pytest-xdist (`make test` runs `-n auto --dist loadscope`), tests are spread over workers by scope. Our
+# scheduler makes every module one scope, so a module-scoped pipeline run happens once; a module that uses one of
+# these session-scoped runs joins that run's scope, so the run happens once too (on the worker that has it).
+# (xdist's own `--dist loadgroup` marks do nothing with pytest 9.2: xdist renames `item._nodeid`, which pytest no
+# longer reads.)
 SHARED_RUNS = ("generated_zone_run", "dashboard_run", "skeleton_run")
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    group_of: dict[str, str] = {}
-    for item in items:
-        module = item.nodeid.split("::", 1)[0]
-        shared = next((name for name in SHARED_RUNS if name in getattr(item, "fixturenames", ())), None)
-        if shared is not None:
-            group_of[module] = shared
-        else:
-            group_of.setdefault(module, module)
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group_of[item.nodeid.split("::", 1)[0]]))
+@functools.cache
+def _scope_of_module(module: str) -> str:
+    path = ROOT / module
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return next((name for name in SHARED_RUNS if name in text), module)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleOrSharedRunScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope_of_module(nodeid.split("::", 1)[0])
+
+    return ModuleOrSharedRunScheduling(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)
