@@ -21,6 +21,12 @@ def pytest_configure(config):
     os.environ["DAGSTER_TELEMETRY_DISABLED"] = "1"
     for name in ("ORDERLENS_LANDING", "ORDERLENS_WAREHOUSE", "ORDERLENS_PUBLISHED", "ORDERLENS_AS_OF"):
         os.environ.pop(name, None)
+    # Each pytest-xdist worker gets its own dbt target folder: a pipeline run re-parses the project for its
+    # warehouse (pipelines.runner.ensure_dbt_manifest), which must never rewrite the manifest.json another
+    # worker is loading definitions from.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        os.environ["ORDERLENS_DBT_TARGET"] = str(ROOT / "dbt_project" / "target" / f"xdist-{worker}")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,9 +37,10 @@ def dbt_manifest(tmp_path_factory) -> Path:
     import fcntl
 
     from pipelines.runner import ensure_dbt_manifest
+    from pipelines.settings import dbt_target_dir
 
-    target = ROOT / "dbt_project" / "target"
-    target.mkdir(exist_ok=True)
+    target = dbt_target_dir()
+    target.mkdir(parents=True, exist_ok=True)
     saved = os.environ.get("ORDERLENS_WAREHOUSE")
     os.environ["ORDERLENS_WAREHOUSE"] = str(tmp_path_factory.mktemp("parse") / "w.duckdb")
     try:

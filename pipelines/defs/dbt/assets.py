@@ -1,6 +1,6 @@
 """Every dbt model as an asset (dbt tests become asset checks); one dbt invocation per run."""
 
-import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,6 +52,16 @@ def orderlens_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, orderlens: OrderlensConfig, config: DbtBuildConfig
 ):
     settings = orderlens.settings()
-    dbt_vars = json.dumps({"as_of": settings.as_of_text})
-    args = ["build", "--vars", dbt_vars] + (["--full-refresh"] if config.full_refresh else [])
-    yield from dbt.cli(args, context=context).stream()
+    args = ["build"] + (["--full-refresh"] if config.full_refresh else [])
+    # as_of reaches dbt through the environment (macros/as_of.sql), not --vars: a new --vars every run would
+    # make dbt re-parse the whole project; the dbt process is started inside dbt.cli(), with this environment
+    saved = os.environ.get("ORDERLENS_AS_OF")
+    os.environ["ORDERLENS_AS_OF"] = settings.as_of_text
+    try:
+        invocation = dbt.cli(args, context=context)
+    finally:
+        if saved is None:
+            os.environ.pop("ORDERLENS_AS_OF", None)
+        else:
+            os.environ["ORDERLENS_AS_OF"] = saved
+    yield from invocation.stream()
