@@ -46,7 +46,10 @@ def create_staging_view(con: duckdb.DuckDBPyConnection, model: str) -> None:
     """Create `staging.<model>` from its dbt SQL, rendering source(), ref() and dbt.concat()."""
     folder = model.split("__")[0].removeprefix("stg_")
     sql = (STAGING / folder / f"{model}.sql").read_text(encoding="utf-8")
-    sql = re.sub(r"\{\{\s*config\(.*?\)\s*\}\}", "", sql)  # materialisation: a view here either way
+    sql = re.sub(
+        r"\{\{\s*config\(.*?\)\s*\}\}", "", sql, flags=re.S
+    )  # materialisation: a view here either way
+    sql = re.sub(r"\{\{\s*changed_keys_filter\(.*?\)\s*\}\}", "", sql)  # renders nothing in a full build
     sql = re.sub(r"\{\{\s*source\('raw',\s*'(\w+)'\)\s*\}\}", r"raw.\1", sql)
     sql = re.sub(r"\{\{\s*ref\('(\w+)'\)\s*\}\}", r"staging.\1", sql)
     sql = re.sub(r"\{\{\s*dbt\.concat\(\[(.*?)\]\)\s*\}\}", _concat, sql)
