@@ -27,13 +27,14 @@ def pytest_configure(config):
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         os.environ["ORDERLENS_DBT_TARGET"] = str(ROOT / "dbt_project" / "target" / f"xdist-{worker}")
+    _parse_dbt_project()  # before collection: test modules import the Dagster definitions, which read the manifest
 
 
-@pytest.fixture(scope="session", autouse=True)
-def dbt_manifest(tmp_path_factory) -> Path:
+def _parse_dbt_project() -> Path:
     """`prepare_if_dev()` is a no-op outside `dagster dev`: parse dbt before definitions load. Parsed only when
-    the manifest is older than a model, macro or project file, under a file lock: with pytest-xdist every worker
-    runs this fixture, and a second parse rewriting manifest.json while another worker reads it would break it."""
+    the manifest is missing, older than a model, macro or project file, or parsed for another warehouse path, under
+    a file lock (pipelines.runner.ensure_dbt_manifest); always for the same placeholder warehouse path, so the
+    session fixture below does not parse again."""
     import fcntl
 
     from pipelines.runner import ensure_dbt_manifest
@@ -42,7 +43,7 @@ def dbt_manifest(tmp_path_factory) -> Path:
     target = dbt_target_dir()
     target.mkdir(parents=True, exist_ok=True)
     saved = os.environ.get("ORDERLENS_WAREHOUSE")
-    os.environ["ORDERLENS_WAREHOUSE"] = str(tmp_path_factory.mktemp("parse") / "w.duckdb")
+    os.environ["ORDERLENS_WAREHOUSE"] = str(target / "parse-only.duckdb")  # dbt parse never opens it
     try:
         with open(target / ".pytest-parse.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -53,6 +54,12 @@ def dbt_manifest(tmp_path_factory) -> Path:
         else:
             os.environ["ORDERLENS_WAREHOUSE"] = saved
     return target / "manifest.json"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> Path:
+    """The parsed dbt project (parsed again only if a model changed since pytest_configure)."""
+    return _parse_dbt_project()
 
 
 # Under pytest-xdist (`make test` runs `-n auto --dist loadscope`), tests are spread over workers by scope. Our
