@@ -130,8 +130,9 @@ def dbt_step(command: str, raw: Path, work: Path, as_of: str, tag: str) -> dict:
     }
 
 
-def floor_script(manifest_path: Path, out: Path) -> int:
-    """The compiled SQL of every selected model, in dependency order, as one DuckDB script."""
+def replay_statements(manifest_path: Path) -> list[tuple[str, str]]:
+    """(name, SQL) of the replay: schemas, the seeds copied from the dbt-built warehouse (attached as dbtwh),
+    then the compiled SQL of every selected model in dependency order, as dbt materialises it."""
     manifest = json.loads(manifest_path.read_text())
     nodes = manifest["nodes"]
     wanted: set[str] = set()
@@ -159,16 +160,19 @@ def floor_script(manifest_path: Path, out: Path) -> int:
 
     for uid in sorted(wanted):
         visit(uid)
-    parts = []
+    statements = []
     schemas = sorted({nodes[u]["schema"] for u in order})
-    parts.extend(f'create schema if not exists "{s}";' for s in schemas)
+    statements.extend(("schemas", f'create schema if not exists "{s}";') for s in schemas)
     # seeds are input, not work: copied from the dbt-built warehouse (attached as dbtwh by floor_step)
     for uid in sorted(seeds):
         seed = manifest["nodes"][uid]
-        parts.append(
-            f'create schema if not exists "{seed["schema"]}";\n'
-            f"create or replace table {seed['relation_name']} as "
-            f'select * from dbtwh."{seed["schema"]}"."{seed["alias"]}";'
+        statements.append(
+            (
+                seed["name"],
+                f'create schema if not exists "{seed["schema"]}";\n'
+                f"create or replace table {seed['relation_name']} as "
+                f'select * from dbtwh."{seed["schema"]}"."{seed["alias"]}";',
+            )
         )
     for uid in order:
         node = nodes[uid]
@@ -176,9 +180,17 @@ def floor_script(manifest_path: Path, out: Path) -> int:
         if not code:
             raise SystemExit(f"{uid} has no compiled_code in {manifest_path}")
         kind = "view" if node["config"]["materialized"] == "view" else "table"
-        parts.append(f"-- {node['name']}\ncreate or replace {kind} {node['relation_name']} as (\n{code}\n);")
-    out.write_text("\n\n".join(parts) + "\n")
-    return len(order)
+        statements.append(
+            (node["name"], f"create or replace {kind} {node['relation_name']} as (\n{code}\n);")
+        )
+    return statements
+
+
+def floor_script(manifest_path: Path, out: Path) -> int:
+    """The compiled SQL of every selected model, in dependency order, as one DuckDB script."""
+    statements = replay_statements(manifest_path)
+    out.write_text("\n\n".join(f"-- {name}\n{sql}" for name, sql in statements) + "\n")
+    return sum(1 for name, sql in statements if sql.startswith("create or replace") and "dbtwh" not in sql)
 
 
 def floor_step(raw: Path, work: Path, script: Path, dbt_wh: Path) -> dict:

@@ -2,11 +2,13 @@
 
 import os
 from collections.abc import Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from ...settings import dbt_target_dir
 from ..project import dbt_project
 from ..resources import WAREHOUSE_POOL, OrderlensConfig
 
@@ -36,6 +38,21 @@ class OrderlensTranslator(DagsterDbtTranslator):
         return owners
 
 
+@contextmanager
+def _environment(**values: str):
+    """Set these environment variables for the block, restoring the earlier values afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 class DbtBuildConfig(dg.Config):
     """Run configuration of the dbt step (Dagster launchpad, or `orderlens run --full-refresh`)."""
 
@@ -54,14 +71,10 @@ def orderlens_dbt_models(
     settings = orderlens.settings()
     args = ["build"] + (["--full-refresh"] if config.full_refresh else [])
     # as_of reaches dbt through the environment (macros/as_of.sql), not --vars: a new --vars every run would
-    # make dbt re-parse the whole project; the dbt process is started inside dbt.cli(), with this environment
-    saved = os.environ.get("ORDERLENS_AS_OF")
-    os.environ["ORDERLENS_AS_OF"] = settings.as_of_text
-    try:
+    # make dbt re-parse the whole project. DBT_TARGET_PATH = our dbt target folder ($ORDERLENS_DBT_TARGET):
+    # dagster-dbt puts the run's artefacts in a folder under it and starts from the partial-parse state there
+    # (where pipelines.runner.ensure_dbt_manifest parsed), not under dbt_project/target. The dbt process is
+    # started inside dbt.cli(), with this environment.
+    with _environment(ORDERLENS_AS_OF=settings.as_of_text, DBT_TARGET_PATH=str(dbt_target_dir())):
         invocation = dbt.cli(args, context=context)
-    finally:
-        if saved is None:
-            os.environ.pop("ORDERLENS_AS_OF", None)
-        else:
-            os.environ["ORDERLENS_AS_OF"] = saved
     yield from invocation.stream()
