@@ -25,7 +25,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 INCREMENTAL_MODELS = [
     "stg_tracks__pushes",
     "stg_tracks__track_nodes",
-    "stg_tracks__parcels",
     "stg_warehouse__events",
     "stg_douyin__order_lines",
     "stg_miniprogram__order_lines",
