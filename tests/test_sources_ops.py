@@ -7,13 +7,12 @@ The staging models' SQL is run on the in-memory DuckDB by rendering the few Jinj
 
 from __future__ import annotations
 
-import ast
 import json
 import os
-import re
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -38,22 +37,25 @@ MINE = [
 TAG_LIST = "包装破损, 物流延误, 发错商品, 商品瑕疵, 赠品缺失, 规格不符, 客户误购, 其他"
 
 
-def _concat(match: re.Match) -> str:
-    return "(" + " || ".join(ast.literal_eval("[" + match.group(1) + "]")) + ")"
-
-
 def create_staging_view(con: duckdb.DuckDBPyConnection, model: str) -> None:
-    """Create `staging.<model>` from its dbt SQL, rendering source(), ref() and dbt.concat()."""
+    """Create `staging.<model>` from its dbt SQL, rendered with Jinja as a full DuckDB build renders it:
+    config() and changed_keys_filter() render nothing, source()/ref() name the raw and staging schemas,
+    dbt.concat() is `||`, and the project's own macros used by staging come from dbt_project/macros."""
+    import jinja2
+
     folder = model.split("__")[0].removeprefix("stg_")
-    sql = (STAGING / folder / f"{model}.sql").read_text(encoding="utf-8")
-    sql = re.sub(
-        r"\{\{\s*config\(.*?\)\s*\}\}", "", sql, flags=re.S
-    )  # materialisation: a view here either way
-    sql = re.sub(r"\{\{\s*changed_keys_filter\(.*?\)\s*\}\}", "", sql)  # renders nothing in a full build
-    sql = re.sub(r"\{\{\s*source\('raw',\s*'(\w+)'\)\s*\}\}", r"raw.\1", sql)
-    sql = re.sub(r"\{\{\s*ref\('(\w+)'\)\s*\}\}", r"staging.\1", sql)
-    sql = re.sub(r"\{\{\s*dbt\.concat\(\[(.*?)\]\)\s*\}\}", _concat, sql)
-    assert "{{" not in sql, sql
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    macros = env.from_string((ROOT / "dbt_project" / "macros" / "latest_file_rows.sql").read_text("utf-8"))
+    context = {
+        "config": lambda **_: "",  # materialisation: a view here either way
+        "changed_keys_filter": lambda *_: "",  # renders nothing in a full build
+        "target": SimpleNamespace(type="duckdb"),
+        "source": lambda _schema, table: f"raw.{table}",
+        "ref": lambda name: f"staging.{name}",
+        "dbt": SimpleNamespace(concat=lambda parts: "(" + " || ".join(parts) + ")"),
+        "latest_file_rows": macros.module.latest_file_rows,
+    }
+    sql = env.from_string((STAGING / folder / f"{model}.sql").read_text(encoding="utf-8")).render(context)
     con.execute("create schema if not exists staging")
     con.execute(f"create or replace view staging.{model} as {sql}")
 

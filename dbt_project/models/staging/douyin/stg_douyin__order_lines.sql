@@ -19,15 +19,10 @@ source as (
 
 ),
 
-ranked_files as (
+latest_export as (
 
-    select
-        *,
-        dense_rank() over (
-            partition by order_no
-            order by _export_time desc, _loaded_at desc, _file_sha256 desc
-        ) as file_rank
-    from source
+    -- the rows of each order's latest file (macros/latest_file_rows.sql)
+    {{ latest_file_rows('source', 'order_no') }}
 
 ),
 
@@ -39,8 +34,7 @@ latest as (
             partition by order_no, sub_order_no
             order by _row_number
         ) as line_rank
-    from ranked_files
-    where file_rank = 1
+    from latest_export
 
 ),
 
