@@ -30,6 +30,9 @@ def _print_summary(summary) -> None:
     )
     print(f"  marts built: {len(summary.marts_built)} ({', '.join(sorted(summary.marts_built)) or 'none'})")
     print(f"  checks: {len(summary.passed_checks)} passed, {len(summary.failed_checks)} failed")
+    if summary.step_seconds:  # where the time went, slowest step first
+        steps = sorted(summary.step_seconds.items(), key=lambda item: -item[1])
+        print("  steps: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps))
     for name in summary.failed_checks:
         print(f"  failed check: {name}", file=sys.stderr)
     for name in summary.warned_checks:

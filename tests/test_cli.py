@@ -44,3 +44,15 @@ def test_export_rejects_a_bad_date(tmp_path, capsys):
     rc = main(["export", "differences", "--date", "14/10/2026", "--out", str(tmp_path / "d.csv")])
     assert rc == 2
     assert "is not a date" in capsys.readouterr().err
+
+
+def test_run_summary_says_where_the_time_went(capsys):
+    """A long run (10M orders: tens of minutes) ends with its steps, slowest first."""
+    from pipelines.cli import _print_summary
+    from pipelines.runner import RunSummary
+
+    summary = RunSummary(success=True, seconds=95.0)
+    summary.step_seconds = {"ingest_landing": 41.25, "orderlens_dbt_models": 50.0, "publish": 1.04}
+    _print_summary(summary)
+    out = capsys.readouterr().out
+    assert "  steps: orderlens_dbt_models 50.0 s, ingest_landing 41.2 s, publish 1.0 s\n" in out
