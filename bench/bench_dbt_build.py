@@ -130,8 +130,8 @@ def dbt_step(command: str, raw: Path, work: Path, as_of: str, tag: str) -> dict:
     }
 
 
-def replay_statements(manifest_path: Path) -> list[tuple[str, str]]:
-    """(name, SQL) of the replay: schemas, the seeds copied from the dbt-built warehouse (attached as dbtwh),
+def replay_statements(manifest_path: Path) -> list[tuple[str, str, str]]:
+    """(kind, name, SQL) of the replay, kind "schema", "seed" or "model": schemas, the seeds copied from the dbt-built warehouse (attached as dbtwh),
     then the compiled SQL of every selected model in dependency order, as dbt materialises it."""
     manifest = json.loads(manifest_path.read_text())
     nodes = manifest["nodes"]
@@ -162,12 +162,13 @@ def replay_statements(manifest_path: Path) -> list[tuple[str, str]]:
         visit(uid)
     statements = []
     schemas = sorted({nodes[u]["schema"] for u in order})
-    statements.extend(("schemas", f'create schema if not exists "{s}";') for s in schemas)
+    statements.extend(("schema", s, f'create schema if not exists "{s}";') for s in schemas)
     # seeds are input, not work: copied from the dbt-built warehouse (attached as dbtwh by floor_step)
     for uid in sorted(seeds):
         seed = manifest["nodes"][uid]
         statements.append(
             (
+                "seed",
                 seed["name"],
                 f'create schema if not exists "{seed["schema"]}";\n'
                 f"create or replace table {seed['relation_name']} as "
@@ -181,7 +182,7 @@ def replay_statements(manifest_path: Path) -> list[tuple[str, str]]:
             raise SystemExit(f"{uid} has no compiled_code in {manifest_path}")
         kind = "view" if node["config"]["materialized"] == "view" else "table"
         statements.append(
-            (node["name"], f"create or replace {kind} {node['relation_name']} as (\n{code}\n);")
+            ("model", node["name"], f"create or replace {kind} {node['relation_name']} as (\n{code}\n);")
         )
     return statements
 
@@ -189,8 +190,8 @@ def replay_statements(manifest_path: Path) -> list[tuple[str, str]]:
 def floor_script(manifest_path: Path, out: Path) -> int:
     """The compiled SQL of every selected model, in dependency order, as one DuckDB script."""
     statements = replay_statements(manifest_path)
-    out.write_text("\n\n".join(f"-- {name}\n{sql}" for name, sql in statements) + "\n")
-    return sum(1 for name, sql in statements if sql.startswith("create or replace") and "dbtwh" not in sql)
+    out.write_text("\n\n".join(f"-- {name}\n{sql}" for _, name, sql in statements) + "\n")
+    return sum(1 for kind, _, _ in statements if kind == "model")
 
 
 def floor_step(raw: Path, work: Path, script: Path, dbt_wh: Path) -> dict:

@@ -48,7 +48,12 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/dbtprofile_work"))
     ap.add_argument("--top", type=int, default=8, help="profile this many of the slowest models")
     ap.add_argument("--operators", type=int, default=8, help="operators shown per profiled model")
-    ap.add_argument("--manifest", type=Path, help="a manifest.json with compiled SQL (skips the dbt run)")
+    ap.add_argument(
+        "--manifest",
+        type=Path,
+        help="a manifest.json with compiled SQL (skips the dbt run); its seeds are read from ../warehouse.duckdb "
+        "beside its target folder, as this script and bench_dbt_build.py leave them",
+    )
     args = ap.parse_args()
 
     import duckdb
@@ -70,7 +75,7 @@ def main() -> None:
     con.execute(f"attach '{dbt_wh}' as dbtwh (read_only)")
     timings = []
     started = time.perf_counter()
-    for name, sql in statements:
+    for _, name, sql in statements:
         t0 = time.perf_counter()
         con.execute(sql)
         timings.append((time.perf_counter() - t0, name, sql))

@@ -98,15 +98,10 @@ def run_all(settings: Settings, log_level: str = "INFO", full_refresh: bool = Fa
     the run only and restored afterwards, so a second run in the same process (tests, notebooks) that
     leaves, say, the published folder to its default does not inherit the first run's.
     `full_refresh`: dbt rebuilds its incremental models from scratch (`dbt build --full-refresh`)."""
-    saved = {name: os.environ.get(name) for name in SETTINGS_ENV}
-    try:
+    from .settings import restored_environment
+
+    with restored_environment(*SETTINGS_ENV):
         return _run_all(settings, log_level, full_refresh)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _run_all(settings: Settings, log_level: str, full_refresh: bool = False) -> RunSummary:

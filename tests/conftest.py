@@ -38,21 +38,15 @@ def _parse_dbt_project() -> Path:
     import fcntl
 
     from pipelines.runner import ensure_dbt_manifest
-    from pipelines.settings import dbt_target_dir
+    from pipelines.settings import dbt_target_dir, restored_environment
 
     target = dbt_target_dir()
     target.mkdir(parents=True, exist_ok=True)
-    saved = os.environ.get("ORDERLENS_WAREHOUSE")
-    os.environ["ORDERLENS_WAREHOUSE"] = str(target / "parse-only.duckdb")  # dbt parse never opens it
-    try:
+    with restored_environment("ORDERLENS_WAREHOUSE"):
+        os.environ["ORDERLENS_WAREHOUSE"] = str(target / "parse-only.duckdb")  # dbt parse never opens it
         with open(target / ".pytest-parse.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             ensure_dbt_manifest()
-    finally:
-        if saved is None:
-            os.environ.pop("ORDERLENS_WAREHOUSE", None)
-        else:
-            os.environ["ORDERLENS_WAREHOUSE"] = saved
     return target / "manifest.json"
 
 

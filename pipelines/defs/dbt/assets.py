@@ -2,13 +2,12 @@
 
 import os
 from collections.abc import Mapping
-from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from ...settings import dbt_target_dir
+from ...settings import dbt_target_dir, restored_environment
 from ..project import dbt_project
 from ..resources import WAREHOUSE_POOL, OrderlensConfig
 
@@ -38,21 +37,6 @@ class OrderlensTranslator(DagsterDbtTranslator):
         return owners
 
 
-@contextmanager
-def _environment(**values: str):
-    """Set these environment variables for the block, restoring the earlier values afterwards."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 class DbtBuildConfig(dg.Config):
     """Run configuration of the dbt step (Dagster launchpad, or `orderlens run --full-refresh`)."""
 
@@ -75,6 +59,7 @@ def orderlens_dbt_models(
     # dagster-dbt puts the run's artefacts in a folder under it and starts from the partial-parse state there
     # (where pipelines.runner.ensure_dbt_manifest parsed), not under dbt_project/target. The dbt process is
     # started inside dbt.cli(), with this environment.
-    with _environment(ORDERLENS_AS_OF=settings.as_of_text, DBT_TARGET_PATH=str(dbt_target_dir())):
+    with restored_environment("ORDERLENS_AS_OF", "DBT_TARGET_PATH"):
+        os.environ.update(ORDERLENS_AS_OF=settings.as_of_text, DBT_TARGET_PATH=str(dbt_target_dir()))
         invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
