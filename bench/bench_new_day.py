@@ -128,6 +128,12 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_new_day"), help="working folder")
     parser.add_argument("--reuse-base", action="store_true", help="keep WORK/base.duckdb from an earlier run")
     parser.add_argument("--no-full", action="store_true", help="skip the full-rebuild baseline")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="no copies of the warehouse (10M: each is tens of GB): the new day runs on the first build's "
+        "warehouse itself; implies --no-full, and a later --reuse-base has no base to start from",
+    )
     args = parser.parse_args()
 
     os.environ.pop("DAGSTER_HOME", None)  # ephemeral instance: no run history written
@@ -147,8 +153,13 @@ def main() -> int:
         work.mkdir(parents=True)
         link_files(args.zone, split.before, landing)
         measured_run(landing, work / "first" / "warehouse.duckdb", split.as_of_before, sampler, "first build")
-        shutil.copyfile(work / "first" / "warehouse.duckdb", base)
+        if not args.in_place:
+            shutil.copyfile(work / "first" / "warehouse.duckdb", base)
     link_files(args.zone, split.new_day, landing)
+    if args.in_place:
+        measured_run(landing, work / "first" / "warehouse.duckdb", split.as_of, sampler, "new day")
+        sampler.stop()
+        return 0
 
     nd_wh = work / "new_day" / "warehouse.duckdb"
     shutil.rmtree(nd_wh.parent, ignore_errors=True)

@@ -55,6 +55,18 @@ create table if not exists raw._manifest (
 )
 """
 
+# What a file looked like when its bytes were hashed: a file at the same path with the same size and
+# modification time (nanoseconds) is taken to have the same bytes and is skipped without being read again
+# (rsync's test). A new day at 10M orders otherwise re-reads and re-hashes the whole 41 GB landing zone.
+FILE_STATS_DDL = """
+create table if not exists raw._file_stats (
+    source_file varchar primary key,   -- relative to the landing folder, as in raw._manifest
+    size_bytes bigint not null,
+    mtime_ns bigint not null,
+    file_sha256 varchar not null
+)
+"""
+
 REJECTED_DDL = """
 create table if not exists raw.rejected_rows (
     source varchar not null,
@@ -109,6 +121,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, source: Source | TabularSo
     con.execute("create schema if not exists raw")
     con.execute(MANIFEST_DDL)
     con.execute(REJECTED_DDL)
+    con.execute(FILE_STATS_DDL)
     if source is not None:
         cols = {**_raw_columns(source), **LINEAGE_COLUMNS}
         body = ",\n    ".join(f'"{name}" {sql_type}' for name, sql_type in cols.items())
@@ -140,6 +153,10 @@ class SeenFiles:
     def of(cls, con: duckdb.DuckDBPyConnection) -> SeenFiles:
         return cls(row[0] for row in con.execute("select file_sha256 from raw._manifest").fetchall())
 
+    def has(self, sha: str) -> bool:
+        with self._lock:
+            return sha in self._shas
+
     def claim(self, sha: str) -> bool:
         """True (and the file is now seen) when no file with these bytes was seen before."""
         with self._lock:
@@ -149,6 +166,40 @@ class SeenFiles:
             return True
 
 
+class FileStats:
+    """`raw._file_stats`: per landing path, the size and mtime its bytes had when they were hashed. Shared by
+    the sources loading at the same time; what they hash is written back by `save` (one writer, at the end)."""
+
+    def __init__(self, known: dict[str, tuple[int, int, str]]) -> None:
+        self._known = known
+        self._new: list[tuple[str, int, int, str]] = []
+
+    @classmethod
+    def of(cls, con: duckdb.DuckDBPyConnection) -> FileStats:
+        rows = con.execute(
+            "select source_file, size_bytes, mtime_ns, file_sha256 from raw._file_stats"
+        ).fetchall()
+        return cls({rel: (size, mtime, sha) for rel, size, mtime, sha in rows})
+
+    def unchanged(self, path: Path, rel: str) -> str | None:
+        """The SHA-256 hashed earlier for this path, if the file still has that size and mtime."""
+        known = self._known.get(rel)
+        if known is None:
+            return None
+        st = path.stat()
+        return known[2] if (st.st_size, st.st_mtime_ns) == known[:2] else None
+
+    def note(self, rel: str, size: int, mtime_ns: int, sha: str) -> None:
+        self._new.append((rel, size, mtime_ns, sha))  # list.append: safe from the worker threads
+
+    def save(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self._new:
+            con.executemany("insert or replace into raw._file_stats values (?, ?, ?, ?)", self._new)
+            for rel, size, mtime, sha in self._new:
+                self._known[rel] = (size, mtime, sha)
+            self._new = []
+
+
 def ingest_source(
     con: duckdb.DuckDBPyConnection,
     source: Source | TabularSource,
@@ -156,18 +207,30 @@ def ingest_source(
     loaded_at: datetime,
     log: Callable[[str], None] = lambda _msg: None,
     seen: SeenFiles | None = None,
+    stats: FileStats | None = None,
 ) -> IngestReport:
     """Load every new file of `source` under `landing_dir`. Returns what happened per file.
 
     `seen`: the files already loaded, shared with the sources loading at the same time
-    (`ingest_sources`); by default the manifest's."""
+    (`ingest_sources`); by default the manifest's. `stats`: the sizes and mtimes of files hashed before
+    (shared likewise, saved by `ingest_sources`); by default read here and saved at the end."""
     ensure_raw_schema(con, source)
     report = IngestReport(source.name)
     if seen is None:
         seen = SeenFiles.of(con)
+    own_stats = stats is None
+    if stats is None:
+        stats = FileStats.of(con)
     # Oldest export first: of several copies of one file (same SHA-256) the one that names its
     # export time is loaded, and a copy without a time in its name (dated by mtime) is skipped.
-    files = sorted(source.files(landing_dir), key=lambda p: (export_time_of(p), p.as_posix()))
+    files = []
+    for path in sorted(source.files(landing_dir), key=lambda p: (export_time_of(p), p.as_posix())):
+        rel = path.relative_to(landing_dir).as_posix()
+        sha = stats.unchanged(path, rel)
+        if sha is not None and seen.has(sha):  # hashed on an earlier run, not changed since: not read again
+            report.files.append(FileReport(rel, sha, "skipped"))
+        else:
+            files.append(path)
     bulk = getattr(source, "bulk", None)
     is_tabular = isinstance(source, TabularSource)
     left: list[_Pending] = []  # files for the source's Python parser
@@ -175,7 +238,9 @@ def ingest_source(
 
     def prepare(path: Path):
         """On a worker thread: hash (and shape), and for CSV/XLSX transcode and read the header."""
+        st = path.stat()
         sha, shape = _fingerprint(path, bulk)
+        stats.note(path.relative_to(landing_dir).as_posix(), st.st_size, st.st_mtime_ns, sha)
         return sha, shape, (_prepare_tabular(source, path, tmp_dir) if is_tabular else None)
 
     def load(chunk: list[_Pending]) -> None:
@@ -206,6 +271,8 @@ def ingest_source(
                 load(chunk)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+        if own_stats:
+            stats.save(con)
     if not is_tabular:
         pending = sorted(left, key=lambda f: (f.export_time, f.path.as_posix()))
         for i, f in enumerate(pending, start=1):
@@ -256,6 +323,7 @@ def ingest_sources(
     for source in sources:  # the catalog is written here, before the threads start (no write-write conflict)
         ensure_raw_schema(con, source)
     seen = SeenFiles.of(con)
+    stats = FileStats.of(con)
 
     def size(source) -> int:
         return sum(p.stat().st_size for p in source.files(landing_dir))
@@ -264,8 +332,9 @@ def ingest_sources(
         done = SourceLoad(source.name, started=time.perf_counter())
         cur = con.cursor()
         try:
-            done.report = ingest_source(cur, source, landing_dir, loaded_at, log=log, seen=seen)
-            done.violations = conservation_violations(cur, source.name)
+            done.report = ingest_source(cur, source, landing_dir, loaded_at, log=log, seen=seen, stats=stats)
+            loaded = [f.sha256 for f in done.report.files if f.status == "loaded"]
+            done.violations = conservation_violations(cur, source.name, loaded) if loaded else []
             done.table_rows = cur.execute(f"select count(*) from raw.{source.name}").fetchall()[0][0]
         except Exception as exc:  # reported by the caller, per source
             done.error = exc
@@ -277,8 +346,13 @@ def ingest_sources(
     ordered = sorted(sources, key=size, reverse=True)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ingest") as pool:
         futures = [pool.submit(run, source) for source in ordered]
-        for future in as_completed(futures):
-            yield future.result()
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:  # every source done (or failed) before the sizes and mtimes are written
+                future.exception()
+            stats.save(con)
 
 
 def _fingerprint(path: Path, bulk) -> tuple[str, tuple[str, int] | None]:
@@ -860,13 +934,17 @@ def _insert_rejects(
     )
 
 
-def conservation_violations(con: duckdb.DuckDBPyConnection, source_name: str) -> list[tuple]:
+def conservation_violations(
+    con: duckdb.DuckDBPyConnection, source_name: str, shas: list[str] | None = None
+) -> list[tuple]:
     """Files of `source_name` where rows read != rows in raw + rows rejected (counted in the tables
-    themselves, not taken from the manifest's own tallies). Empty list = nothing lost, nothing doubled."""
+    themselves, not taken from the manifest's own tallies). Empty list = nothing lost, nothing doubled.
+    `shas`: only these files (a run checks the files it loaded, not the whole history again)."""
+    only = "where _file_sha256 in (select unnest(?::varchar[]))" if shas is not None else ""
     return con.execute(
         f"""
         with loaded as (
-            select _file_sha256 as sha, count(*) as n from raw.{source_name} group by 1
+            select _file_sha256 as sha, count(*) as n from raw.{source_name} {only} group by 1
         ), rejected as (
             select _file_sha256 as sha, count(*) as n from raw.rejected_rows where source = ? group by 1
         )
@@ -876,7 +954,10 @@ def conservation_violations(con: duckdb.DuckDBPyConnection, source_name: str) ->
         left join rejected r on r.sha = m.file_sha256
         where m.source = ? and m.status = 'loaded'
           and m.rows_read <> coalesce(l.n, 0) + coalesce(r.n, 0)
+          {"and m.file_sha256 in (select unnest(?::varchar[]))" if shas is not None else ""}
         order by m.source_file
         """,
-        [source_name, source_name],
+        ([shas] if shas is not None else [])
+        + [source_name, source_name]
+        + ([shas] if shas is not None else []),
     ).fetchall()

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.settings import duckdb_config
+
 RAW_SCHEMA = "raw"
 
 
@@ -52,7 +54,7 @@ def export_raw(warehouse: Path | str, out_dir: Path | str, schema: str = RAW_SCH
         raise FileNotFoundError(f"warehouse {warehouse} does not exist: run `orderlens run` first")
     out_dir.mkdir(parents=True, exist_ok=True)
     exported: list[ExportedTable] = []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config(warehouse)) as con:
         tables = raw_tables(con, schema)
         if not tables:
             raise ValueError(f"warehouse {warehouse} has no tables in schema {schema!r}: nothing to export")

@@ -5,6 +5,7 @@ transaction, a file claimed twice, rows written to the wrong table) would show u
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 import dagster as dg
@@ -53,12 +54,12 @@ def _differences(left, right) -> dict[str, tuple[int, int, int, int]]:
     assert tables["l"] == tables["r"], tables
     out = {}
     for t in sorted(tables["l"]):
-        when = "loaded_at" if t == "_manifest" else "_loaded_at"
+        when = {"_manifest": "loaded_at", "_file_stats": None}.get(t, "_loaded_at")
+        cols = f"* exclude ({when})" if when else "*"
         rows = [con.execute(f"select count(*) from {db}.raw.{t}").fetchone()[0] for db in ("l", "r")]
         only = [
             con.execute(
-                f"select count(*) from (select * exclude ({when}) from {x}.raw.{t} "
-                f"except all select * exclude ({when}) from {y}.raw.{t})"
+                f"select count(*) from (select {cols} from {x}.raw.{t} except all select {cols} from {y}.raw.{t})"
             ).fetchone()[0]
             for x, y in (("l", "r"), ("r", "l"))
         ]
@@ -155,3 +156,55 @@ def test_a_selection_loads_only_the_selected_sources(zone, one_after_the_other, 
         "tracks": reports["tracks"].rows_loaded,
         "inquiries": reports["inquiries"].rows_loaded,
     }
+
+
+def test_a_file_unchanged_since_it_was_hashed_is_not_read_again(
+    zone, one_after_the_other, tmp_path, monkeypatch
+):
+    """raw._file_stats: a file at the same path with the same size and mtime as when its bytes were hashed is
+    skipped without reading it (a new day at 10M otherwise re-hashes the 41 GB zone); a touched file is hashed
+    again (same bytes: skipped), a rewritten one is hashed and loaded."""
+    import shutil
+
+    import pipelines.ingest as ingest
+
+    _reference, reports = one_after_the_other
+    landing = tmp_path / "landing"
+    shutil.copytree(zone, landing)
+    tracks = {f.source_file: f for f in reports["tracks"].files if f.status == "loaded"}
+    held, rewritten = sorted(tracks)[:2]  # two track files with different bytes
+    assert tracks[held].sha256 != tracks[rewritten].sha256
+    (landing / held).rename(tmp_path / "held")
+
+    fingerprinted: list[str] = []
+    real = ingest._fingerprint
+
+    def counting(path, bulk):
+        fingerprinted.append(path.relative_to(landing).as_posix())
+        return real(path, bulk)
+
+    def run():
+        fingerprinted.clear()
+        with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+            loads = list(ingest_sources(con, list(SOURCES.values()), landing, datetime(2026, 1, 2)))
+            stats = dict(con.execute("select source_file, mtime_ns from raw._file_stats").fetchall())
+        assert [load.error for load in loads if load.error] == []
+        loaded = sorted(f.source_file for load in loads for f in load.report.files if f.status == "loaded")
+        return loaded, sum(load.report.rows_loaded for load in loads), stats
+
+    monkeypatch.setattr(ingest, "_fingerprint", counting)
+    first, _rows, stats = run()
+    every_file = sorted(p.relative_to(landing).as_posix() for p in landing.rglob("*") if p.is_file())
+    assert len(fingerprinted) == len(stats) > 80 and held not in stats
+    assert sorted(stats) == sorted(f for f in every_file if not f.startswith("_truth/"))
+
+    assert run()[:2] == ([], 0) and fingerprinted == []  # nothing read at all
+
+    os.utime(landing / rewritten, ns=(1_900_000_000_000_000_000, 1_900_000_000_000_000_000))  # touched
+    loaded, rows, stats = run()
+    assert (loaded, rows, fingerprinted) == ([], 0, [rewritten])
+    assert stats[rewritten] == 1_900_000_000_000_000_000
+
+    shutil.copyfile(tmp_path / "held", landing / rewritten)  # new bytes at a known path
+    loaded, rows, _stats = run()
+    assert (loaded, rows, fingerprinted) == ([rewritten], tracks[held].rows_loaded, [rewritten])

@@ -8,6 +8,7 @@ import duckdb
 
 from pipelines.publish import current_version, snapshot_connection
 from pipelines.runner import run_all
+from pipelines.settings import duckdb_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,8 +70,22 @@ def test_rerun_on_unchanged_landing_changes_nothing(skeleton_run, tmp_path, monk
                 "marts.audit_rejected_rows",
             )
         }
+    # every connection the run opens to the warehouse carries the memory limit and spill folder (issue 11)
+    opened = []
+    real_connect = duckdb.connect
+
+    def recording_connect(database=":memory:", *args, **kwargs):
+        if str(database) == str(settings.warehouse_path):
+            opened.append(kwargs.get("config"))
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", recording_connect)
     second = run_all(settings)
+    monkeypatch.setattr(duckdb, "connect", real_connect)
     assert second.success, second.errors
+    assert len(opened) >= 3 and all(config == duckdb_config(settings.warehouse_path) for config in opened), (
+        opened
+    )
     assert (second.files_loaded, second.files_skipped, second.files_failed) == (0, 4, 0)
     assert (second.rows_loaded, second.rows_rejected) == (0, 0)
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
