@@ -84,7 +84,37 @@ def measured_run(landing: Path, warehouse: Path, as_of: str, sampler: RssSampler
     print(
         f"[{tag}] slowest steps: " + ", ".join(f"{k} {s:.1f}" for k, s in step["slowest_steps"]), flush=True
     )
+    print_dbt_nodes(tag, started)
     return step
+
+
+def print_dbt_nodes(tag: str, since: float, top: int = 10) -> None:
+    """The dbt step's own account (run_results.json that dagster-dbt left under the dbt target folder):
+    seconds summed over models and over tests, and the slowest models."""
+    import json
+
+    from pipelines.settings import dbt_target_dir
+
+    started_at = time.time() - (time.monotonic() - since)
+    found = [p for p in dbt_target_dir().rglob("run_results.json") if p.stat().st_mtime >= started_at]
+    if not found:
+        print(f"[{tag}] no run_results.json of this run under {dbt_target_dir()}", flush=True)
+        return
+    results = json.loads(max(found, key=lambda p: p.stat().st_mtime).read_text())["results"]
+    models = sorted(
+        (
+            (r["execution_time"], r["unique_id"].split(".")[-1])
+            for r in results
+            if r["unique_id"].startswith("model.")
+        ),
+        reverse=True,
+    )
+    tests = [r["execution_time"] for r in results if r["unique_id"].startswith(("test.", "unit_test."))]
+    print(
+        f"[{tag}] dbt nodes: {len(models)} models {sum(t for t, _ in models):.1f} s, {len(tests)} tests "
+        f"{sum(tests):.1f} s; slowest models: " + ", ".join(f"{n} {t:.1f}" for t, n in models[:top]),
+        flush=True,
+    )
 
 
 def compare_marts(a: Path, b: Path) -> bool:
@@ -132,7 +162,7 @@ def main() -> int:
         "--in-place",
         action="store_true",
         help="no copies of the warehouse (10M: each is tens of GB): the new day runs on the first build's "
-        "warehouse itself; implies --no-full, and a later --reuse-base has no base to start from",
+        "warehouse itself; implies --no-full; with --reuse-base the first build resumes on WORK/first",
     )
     args = parser.parse_args()
 
@@ -148,18 +178,26 @@ def main() -> int:
     landing = work / "landing"
     base = work / "base.duckdb"
     sampler = RssSampler()
+    if args.in_place:
+        first = work / "first" / "warehouse.duckdb"
+        if not (args.reuse_base and first.exists()):
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+        link_files(args.zone, split.before, landing)
+        # with --reuse-base the first build resumes on the warehouse left by an earlier attempt (files loaded
+        # then are skipped, dbt builds what is missing)
+        measured_run(landing, first, split.as_of_before, sampler, "first build")
+        link_files(args.zone, split.new_day, landing)
+        measured_run(landing, first, split.as_of, sampler, "new day")
+        sampler.stop()
+        return 0
     if not (args.reuse_base and base.exists()):
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         link_files(args.zone, split.before, landing)
         measured_run(landing, work / "first" / "warehouse.duckdb", split.as_of_before, sampler, "first build")
-        if not args.in_place:
-            shutil.copyfile(work / "first" / "warehouse.duckdb", base)
+        shutil.copyfile(work / "first" / "warehouse.duckdb", base)
     link_files(args.zone, split.new_day, landing)
-    if args.in_place:
-        measured_run(landing, work / "first" / "warehouse.duckdb", split.as_of, sampler, "new day")
-        sampler.stop()
-        return 0
 
     nd_wh = work / "new_day" / "warehouse.duckdb"
     shutil.rmtree(nd_wh.parent, ignore_errors=True)

@@ -69,3 +69,34 @@ def test_dbt_profile_reads_the_same_settings(tmp_path):
         tmp_path, ORDERLENS_DUCKDB_MEMORY_LIMIT="1500MiB", ORDERLENS_DUCKDB_TEMP=str(spill)
     )
     assert got == {"m": "1.4 GiB", "t": str(spill)}
+
+
+SPILL_TWICE = """
+import json, sys
+from dbt.cli.main import dbtRunner
+
+query = "select count(*) as n from (select md5(i::varchar) as h from range(3000000) t(i) order by h)"
+runner = dbtRunner()
+for _ in range(2):  # the second one opens new cursors on the database that has spilled
+    result = runner.invoke(["show", "--inline", query, "--quiet", "--output", "json"])
+    print(json.dumps([result.success, str(result.exception)]))
+"""
+
+
+def test_dbt_keeps_working_after_duckdb_spilled(tmp_path):
+    """The limit and the spill folder are given when dbt opens the database (config_options): as `settings`
+    dbt-duckdb SETs them again on every new cursor, and DuckDB refuses to switch temp_directory once it has
+    spilled — the 10M build failed that way on its first model after a spill."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ORDERLENS_DUCKDB_")}
+    environment.update(
+        ORDERLENS_WAREHOUSE=str(tmp_path / "wh.duckdb"),
+        ORDERLENS_AS_OF="2026-10-14 12:00:00",
+        DBT_TARGET_PATH=str(tmp_path / "target"),
+        ORDERLENS_DUCKDB_MEMORY_LIMIT="50MB",  # the sort of 3M hashes (~200 MB) must spill
+    )
+    out = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-c", SPILL_TWICE],
+        cwd=DBT_PROJECT_DIR, env=environment, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    runs = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("[")]
+    assert runs == [[True, "None"], [True, "None"]], out.stdout[-2000:] + out.stderr[-2000:]
