@@ -408,6 +408,30 @@ def test_without_a_webhook_alerts_go_to_the_log_file_once(tmp_path):
     assert lines[-1]["alert"]["target"] == "宠乐供应链" and "供应商预警" in lines[-1]["text"]
 
 
+def test_a_log_pass_that_dies_while_writing_writes_them_again_labelled(tmp_path, monkeypatch):
+    """The log is written in one pass (all `sending`, the lines, fsync, all `delivered`): a pass that dies
+    before the fsync leaves every alert `sending`; the next pass writes each once more, labelled."""
+    import pipelines.notify.deliver as deliver
+
+    con = _warehouse(tmp_path)
+    channels = configured_channels({}, default_log=tmp_path / "alerts" / "alerts.log")
+
+    def dies(_fd):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(deliver.os, "fsync", dies)
+    with pytest.raises(OSError):
+        run_pass(con, channels, FAST)
+    assert {(channel, state[0]) for (_alert, channel), state in _ledger(con).items()} == {("log", "sending")}
+    monkeypatch.undo()
+    again = run_pass(con, channels, FAST)
+    assert again.delivered == {"log": 5} and again.undelivered == 0
+    lines = [json.loads(x) for x in (tmp_path / "alerts" / "alerts.log").read_text().splitlines()]
+    assert len(lines) == 10 and [x["possible_duplicate"] for x in lines] == [False] * 5 + [True] * 5
+    assert [x["alert_id"] for x in lines[:5]] == [x["alert_id"] for x in lines[5:]]  # same order both times
+    assert run_pass(con, channels, FAST).delivered == {"log": 0}
+
+
 def test_signal_marts_alert_once_each_and_only_their_alert_rows(tmp_path):
     """rpt_channel_health raises only its rows with alert = true; a stock-out streak that grows (same first
     order, more orders) is the same alert; an address risk is one alert per order."""

@@ -138,12 +138,19 @@ def run_pass(
 
 
 def _deliver_to_log(con, channel: LogChannel, report: PassReport, now) -> None:
+    """Every due alert in one pass: all marked `sending` (one UPDATE), written in order (one sorted read,
+    streamed LOG_CHUNK rows at a time), fsynced, then all marked `delivered` (one UPDATE). A pass that dies
+    in between leaves them `sending`: the next pass writes them again as possible duplicates. (It was one
+    sorted scan of the ledger and two UPDATEs per 20,000 alerts: quadratic in the alerts of a first build
+    over a year of history — 30 min at 10M orders.)"""
     channel.path.parent.mkdir(parents=True, exist_ok=True)
-    while chunk := ledger.due(con, channel.name, LOG_CHUNK):  # delivered rows drop out of `due`
-        ids = [r["alert_id"] for r in chunk]
-        ledger.mark_sending(con, channel.name, ids, now(), False)
-        stamp = now().isoformat(sep=" ")
-        with open(channel.path, "a", encoding="utf-8") as f:
+    sending = ledger.mark_all_sending(con, channel.name, now())
+    if not sending:
+        return
+    stamp = now().isoformat(sep=" ")
+    written = 0
+    with open(channel.path, "a", encoding="utf-8") as f:
+        for chunk in ledger.in_flight(con, channel.name, LOG_CHUNK):
             for r in chunk:
                 line = {
                     "logged_at": stamp,
@@ -154,14 +161,15 @@ def _deliver_to_log(con, channel: LogChannel, report: PassReport, now) -> None:
                     "alert": r["payload"],
                 }
                 f.write(json.dumps(line, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        ledger.mark_delivered(con, channel.name, ids, now())
-        report.delivered[channel.name] += len(ids)
-        report.messages[channel.name] += 1
-        report.preview += [
-            _line(SOURCES_BY_NAME.get(r["source"]), r) for r in chunk[: PREVIEW - len(report.preview)]
-        ]
+            written += len(chunk)
+            report.messages[channel.name] += 1
+            report.preview += [
+                _line(SOURCES_BY_NAME.get(r["source"]), r) for r in chunk[: PREVIEW - len(report.preview)]
+            ]
+        f.flush()
+        os.fsync(f.fileno())
+    ledger.mark_all_delivered(con, channel.name, now())
+    report.delivered[channel.name] += written
 
 
 def _deliver_to_robot(con, channel: RobotChannel, config, report: PassReport, post, sleep, now, log) -> None:

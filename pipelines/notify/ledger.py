@@ -8,6 +8,7 @@ pass was in flight when the previous pass died: it is sent again, marked as a po
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 
 import duckdb
@@ -119,6 +120,42 @@ def mark_sending(con, channel: str, ids: list[str], now: datetime, possible_dupl
             possible_duplicate = possible_duplicate or ? or status = 'sending'
         where channel = ? and alert_id in (select unnest(?::varchar[]))""",
         [now, possible_duplicate, channel, ids],
+    )
+
+
+def mark_all_sending(con, channel: str, now: datetime) -> int:
+    """Every undelivered alert of the channel to `sending` (one in flight already: possible duplicate).
+    Returns how many."""
+    return con.execute(
+        f"""update {LEDGER} set status = 'sending', attempts = attempts + 1,
+            first_attempt_at = coalesce(first_attempt_at, ?),
+            possible_duplicate = possible_duplicate or status = 'sending'
+        where channel = ? and status not in ('delivered', 'expired')""",
+        [now, channel],
+    ).fetchall()[0][0]
+
+
+def in_flight(con, channel: str, size: int) -> Iterator[list[dict]]:
+    """The channel's `sending` alerts, possible duplicates first, then oldest event first, `size` at a time
+    (one sorted read, streamed)."""
+    result = con.execute(
+        f"""select alert_id, source, status, payload, possible_duplicate from {LEDGER}
+        where channel = ? and status = 'sending'
+        order by possible_duplicate desc, event_at, alert_id""",
+        [channel],
+    )
+    while rows := result.fetchmany(size):
+        yield [
+            {"alert_id": a, "source": s, "status": st, "payload": json.loads(p), "possible_duplicate": dup}
+            for a, s, st, p, dup in rows
+        ]
+
+
+def mark_all_delivered(con, channel: str, now: datetime) -> None:
+    con.execute(
+        f"""update {LEDGER} set status = 'delivered', delivered_at = ?, last_error = null
+        where channel = ? and status = 'sending'""",
+        [now, channel],
     )
 
 
