@@ -137,8 +137,11 @@ sequenced as (
             partition by order_key order by seen_at, loaded_at, file_sha256
         ) as previous_receiver_address,
         -- the newest load of any of the order's exports (a repeated state adds no row but was loaded):
-        -- the incremental watermark
-        max(loaded_at) over (partition by order_key) as _loaded_at
+        -- the incremental watermark. Same partition and order as the lags, so one sort serves all three.
+        max(loaded_at) over (
+            partition by order_key order by seen_at, loaded_at, file_sha256
+            rows between unbounded preceding and unbounded following
+        ) as _loaded_at
     from fingerprinted
 
 ),
