@@ -326,6 +326,7 @@ def test_export_xlsx_has_a_sheet_per_type_with_numbers(reconciled, tmp_path):
         for row in ws.iter_rows(min_row=2):
             for cell in (row[5], row[6]):  # 订单金额, 到账金额
                 assert cell.value is None or cell.data_type == "n", (label, cell.coordinate, cell.value)
+                assert cell.value is None or cell.number_format == "#,##0.00", (label, cell.coordinate)
 
 
 def test_export_csv_is_utf8_bom_with_the_same_rows(reconciled, tmp_path):

@@ -139,12 +139,14 @@ def write_xlsx(export: DifferencesExport, out: Path) -> None:
         ws.append(HEADERS)
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        for row in export.rows:
+        written = 1  # rows so far (the header): openpyxl's ws.max_row scans every cell, once per row made it
+        for row in export.rows:  # quadratic (the 10M pending pool's XLSX ran for tens of minutes)
             if row[0] != label:
                 continue
             ws.append([neutralise(v) if not isinstance(v, Decimal) else v for v in row])
+            written += 1
             for i in money_idx:
-                cell = ws.cell(row=ws.max_row, column=i + 1)
+                cell = ws.cell(row=written, column=i + 1)
                 if cell.value is not None:
                     cell.number_format = "#,##0.00"
         for i, w in enumerate(widths):
