@@ -164,6 +164,11 @@ def main() -> int:
         help="no copies of the warehouse (10M: each is tens of GB): the new day runs on the first build's "
         "warehouse itself; implies --no-full; with --reuse-base the first build resumes on WORK/first",
     )
+    parser.add_argument(
+        "--new-day-only",
+        action="store_true",
+        help="with --in-place --reuse-base: the first build is done (WORK/first), run only the new day",
+    )
     args = parser.parse_args()
 
     os.environ.pop("DAGSTER_HOME", None)  # ephemeral instance: no run history written
@@ -185,8 +190,9 @@ def main() -> int:
             work.mkdir(parents=True)
         link_files(args.zone, split.before, landing)
         # with --reuse-base the first build resumes on the warehouse left by an earlier attempt (files loaded
-        # then are skipped, dbt builds what is missing)
-        measured_run(landing, first, split.as_of_before, sampler, "first build")
+        # then are skipped, dbt builds what is missing); --new-day-only takes that warehouse as built
+        if not args.new_day_only:
+            measured_run(landing, first, split.as_of_before, sampler, "first build")
         link_files(args.zone, split.new_day, landing)
         measured_run(landing, first, split.as_of, sampler, "new day")
         sampler.stop()
