@@ -287,3 +287,18 @@ def test_the_renderer_escapes_input_text_and_writes_nothing_without_weeks():
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<td>包装破损</td>" in page and "猫砂系列（100.0%）" in page and "75.0%" in page
     assert render_all(weekly, None, "2026-11-08 23:00:00") == pages
+
+
+def test_a_report_cell_with_several_tags_is_a_list_not_an_error():
+    """A ticket with two or more reason tags reaches the weekly HTML as a numpy array (the 10M build's report
+    failed on `pd.isna(array)`); one tag, none, and plain values as before."""
+    import numpy as np
+
+    from pipelines.reports.aftersales import _cell
+
+    assert _cell("reason_tags", np.array(["错发", "少件"])) == ("错发、少件", False)
+    assert _cell("reason_tags", np.array(["错发"])) == ("错发", False)
+    assert _cell("reason_tags", ["错发", "破损"]) == ("错发、破损", False)
+    assert _cell("reason_tags", None) == ("—", False)
+    assert _cell("sku", float("nan")) == ("—", False)
+    assert _cell("tickets", 3) == ("3", True)

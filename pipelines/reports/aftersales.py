@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -71,14 +72,15 @@ def _as_date(value) -> dt.date:
 
 def _cell(column: str, value) -> tuple[str, bool]:
     """(escaped text, is_number) of one table cell."""
-    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+    sequence = isinstance(value, (list, tuple, np.ndarray))  # a list column (reason tags) comes as an array
+    if value is None or (not sequence and pd.isna(value)):  # pd.isna of a 2+ element array is an array
         return "—", False
     if column in SHARES:
         return f"{float(value):.1%}", True
     if column == "avg_handling_minutes":
         return f"{float(value):,.1f}", True
-    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
-        items = value.tolist() if hasattr(value, "tolist") else value
+    if sequence:
+        items = value.tolist() if isinstance(value, np.ndarray) else value
         return html.escape("、".join(str(v) for v in items)), False
     if isinstance(value, (pd.Timestamp, dt.datetime)):
         return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M"), False
