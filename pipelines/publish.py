@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import duckdb_config
+from pipelines.settings import connect_warehouse
 
 CURRENT = "CURRENT"
 KEEP_VERSIONS = 3  # older snapshots are removed; a reader mid-query on one of the last 3 is safe
@@ -56,7 +56,7 @@ def _version_name(as_of: str, tables: dict[str, int]) -> str:
 
 def publish(warehouse_path: Path, published_dir: Path, as_of: str, schema: str = "marts") -> PublishResult:
     published_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse_path), read_only=True, config=duckdb_config(warehouse_path)) as con:
+    with connect_warehouse(warehouse_path, read_only=True) as con:
         names = [
             r[0]
             for r in con.execute(

@@ -57,6 +57,13 @@ def duckdb_config(warehouse_path: Path | str) -> dict[str, str]:
     }
 
 
+def connect_warehouse(warehouse_path: Path | str, read_only: bool = False):
+    """A DuckDB connection to the warehouse with `duckdb_config`: every connection the pipeline opens to it."""
+    import duckdb
+
+    return duckdb.connect(str(warehouse_path), read_only=read_only, config=duckdb_config(warehouse_path))
+
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 AS_OF_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")

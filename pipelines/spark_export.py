@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import duckdb_config
+from pipelines.settings import connect_warehouse
 
 RAW_SCHEMA = "raw"
 
@@ -54,7 +54,7 @@ def export_raw(warehouse: Path | str, out_dir: Path | str, schema: str = RAW_SCH
         raise FileNotFoundError(f"warehouse {warehouse} does not exist: run `orderlens run` first")
     out_dir.mkdir(parents=True, exist_ok=True)
     exported: list[ExportedTable] = []
-    with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config(warehouse)) as con:
+    with connect_warehouse(warehouse, read_only=True) as con:
         tables = raw_tables(con, schema)
         if not tables:
             raise ValueError(f"warehouse {warehouse} has no tables in schema {schema!r}: nothing to export")

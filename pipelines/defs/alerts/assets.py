@@ -1,12 +1,11 @@
 """Alert delivery as an asset: new rows of the alert marts go once each to the configured channel."""
 
 import dagster as dg
-import duckdb
 
 from pipelines.notify.channels import LogChannel, configured_channels
 from pipelines.notify.deliver import DeliveryConfig, run_pass
 from pipelines.notify.sources import ALERT_SOURCES
-from pipelines.settings import duckdb_config
+from pipelines.settings import connect_warehouse
 
 from ..dbt.assets import orderlens_dbt_models
 from ..resources import WAREHOUSE_POOL, OrderlensConfig
@@ -45,7 +44,7 @@ def alert_deliveries(context: dg.AssetExecutionContext, orderlens: OrderlensConf
     settings = orderlens.settings()
     channels = configured_channels(default_log=settings.warehouse_path.parent / "alerts" / "alerts.log")
     context.log.info("alert channels: " + ", ".join(c.name for c in channels))  # names only, never URLs
-    with duckdb.connect(str(settings.warehouse_path), config=duckdb_config(settings.warehouse_path)) as con:
+    with connect_warehouse(settings.warehouse_path) as con:
         report = run_pass(con, channels, DeliveryConfig.from_env(), log=context.log.info)
         ledger_rows = con.execute("select count(*) from ops.alert_deliveries").fetchone()[0]
     log_paths = [str(c.path) for c in channels if isinstance(c, LogChannel)]

@@ -7,10 +7,9 @@ finishes."""
 from datetime import datetime
 
 import dagster as dg
-import duckdb
 
 from pipelines.ingest import IngestReport, ensure_raw_schema, ingest_sources
-from pipelines.settings import duckdb_config
+from pipelines.settings import connect_warehouse
 from pipelines.sources.common import Source
 from pipelines.sources.registry import SOURCES
 
@@ -71,7 +70,7 @@ def ingest_landing(context: dg.AssetExecutionContext, orderlens: OrderlensConfig
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     selected = [s for s in SOURCES.values() if _key(s) in context.selected_asset_keys]
     failures: list[str] = []
-    with duckdb.connect(str(settings.warehouse_path), config=duckdb_config(settings.warehouse_path)) as con:
+    with connect_warehouse(settings.warehouse_path) as con:
         loads = ingest_sources(con, selected, settings.landing_dir, datetime.now(), log=context.log.info)
         for load in loads:
             if load.error is not None:
@@ -124,7 +123,7 @@ def ingest_landing(context: dg.AssetExecutionContext, orderlens: OrderlensConfig
 )
 def rejected_rows(orderlens: OrderlensConfig) -> dg.MaterializeResult:
     settings = orderlens.settings()
-    with duckdb.connect(str(settings.warehouse_path), config=duckdb_config(settings.warehouse_path)) as con:
+    with connect_warehouse(settings.warehouse_path) as con:
         ensure_raw_schema(con)
         by_source = con.execute(
             "select source, count(*) from raw.rejected_rows group by source order by source"

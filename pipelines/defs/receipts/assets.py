@@ -5,7 +5,6 @@ import os
 from datetime import datetime
 
 import dagster as dg
-import duckdb
 
 from pipelines.receipts import (
     CORRECTIONS_SOURCE,
@@ -14,7 +13,7 @@ from pipelines.receipts import (
     ocr_new_files,
     rebuild_bank_receipts,
 )
-from pipelines.settings import duckdb_config
+from pipelines.settings import connect_warehouse
 
 from ..resources import WAREHOUSE_POOL, OrderlensConfig
 
@@ -63,7 +62,7 @@ def bank_receipts(context: dg.AssetExecutionContext, orderlens: OrderlensConfig)
     os.environ["OMP_THREAD_LIMIT"] = "1"
     settings = orderlens.settings()
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(settings.warehouse_path), config=duckdb_config(settings.warehouse_path)) as con:
+    with connect_warehouse(settings.warehouse_path) as con:
         report = ocr_new_files(con, settings.landing_dir, datetime.now(), log=context.log.info)
         rebuild_bank_receipts(con, log=context.log.info, report=report)
         off = con.execute(
@@ -132,7 +131,7 @@ def receipt_corrections(
 ) -> dg.MaterializeResult:
     settings = orderlens.settings()
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(settings.warehouse_path), config=duckdb_config(settings.warehouse_path)) as con:
+    with connect_warehouse(settings.warehouse_path) as con:
         report = load_corrections(con, settings.landing_dir, datetime.now(), log=context.log.info)
     for rel, error in report.corrections_failed:
         context.log.error(f"{rel}: whole file rejected: {error}")

@@ -1,10 +1,9 @@
 """The after-sales weekly report as HTML pages (data/reports/aftersales-<ISO week>.html), after the marts."""
 
 import dagster as dg
-import duckdb
 
 from pipelines.reports.aftersales import render_all, write_pages
-from pipelines.settings import duckdb_config
+from pipelines.settings import connect_warehouse
 
 from ..resources import WAREHOUSE_POOL, OrderlensConfig
 
@@ -28,9 +27,7 @@ def aftersales_weekly_html(
     context: dg.AssetExecutionContext, orderlens: OrderlensConfig
 ) -> dg.MaterializeResult:
     settings = orderlens.settings()
-    with duckdb.connect(
-        str(settings.warehouse_path), read_only=True, config=duckdb_config(settings.warehouse_path)
-    ) as con:
+    with connect_warehouse(settings.warehouse_path, read_only=True) as con:
         weekly = con.execute("select * from marts.rpt_aftersales_weekly order by week_start, rank").df()
         tickets = con.execute("select * from marts.fct_aftersales order by applied_at, ticket_no").df()
     pages = render_all(weekly, tickets, settings.as_of_text)

@@ -5,7 +5,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.landing_watch import read_cursor, scan
-from pipelines.settings import duckdb_config
+from pipelines.settings import connect_warehouse
 from pipelines.sources.registry import SOURCES
 
 from ..resources import OrderlensConfig
@@ -14,7 +14,7 @@ from ..resources import OrderlensConfig
 def _manifest_shas(warehouse_path) -> set[str]:
     if not warehouse_path.exists():
         return set()
-    with duckdb.connect(str(warehouse_path), read_only=True, config=duckdb_config(warehouse_path)) as con:
+    with connect_warehouse(warehouse_path, read_only=True) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '_manifest'"
         ).fetchone()[0]
