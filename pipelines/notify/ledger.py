@@ -107,6 +107,11 @@ def due(con: duckdb.DuckDBPyConnection, channel: str, limit: int | None) -> list
         """,
         [channel],
     ).fetchall()
+    return _alerts(rows)
+
+
+def _alerts(rows: list[tuple]) -> list[dict]:
+    """Ledger rows (alert_id, source, status, payload, possible_duplicate) as the dicts delivery works with."""
     return [
         {"alert_id": a, "source": s, "status": st, "payload": json.loads(p), "possible_duplicate": dup}
         for a, s, st, p, dup in rows
@@ -145,10 +150,7 @@ def in_flight(con, channel: str, size: int) -> Iterator[list[dict]]:
         [channel],
     )
     while rows := result.fetchmany(size):
-        yield [
-            {"alert_id": a, "source": s, "status": st, "payload": json.loads(p), "possible_duplicate": dup}
-            for a, s, st, p, dup in rows
-        ]
+        yield _alerts(rows)
 
 
 def mark_all_delivered(con, channel: str, now: datetime) -> None:
